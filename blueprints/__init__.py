@@ -1,0 +1,24 @@
+"""The one list of blueprints, and which dialect answers errors under a path."""
+from __future__ import annotations
+
+from . import campaign_api, docs, management_api
+
+BLUEPRINTS = [campaign_api.bp, management_api.bp, docs.bp]
+
+# Longest prefix first: /api/v1/admin must win over /api/v1.
+DIALECTS = sorted(
+    [campaign_api.campaign_dialect, management_api.management_dialect],
+    key=lambda d: len(d.prefix), reverse=True,
+)
+
+
+def register_blueprints(app) -> None:
+    for bp in BLUEPRINTS:
+        app.register_blueprint(bp)
+
+
+def dialect_for(path: str):
+    for dialect in DIALECTS:
+        if path == dialect.prefix or path.startswith(dialect.prefix + "/"):
+            return dialect
+    return None

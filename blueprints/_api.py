@@ -1,0 +1,225 @@
+"""One request pipeline for every JSON dialect.
+
+A dialect declares its credential header, its envelopes and its table of
+engine errors to statuses; ``Dialect.route`` wraps a view so that every
+endpoint gets the same guarantees for free:
+
+- authentication (and publishable keys refused outside read-only routes),
+- one transaction per request, committed once on success and rolled back on
+  any failure (nothing half-done), re-run after a transient lock failure,
+- the Idempotency-Key header on every POST,
+- errors in the dialect's own envelope: no client input reaches a 500,
+- an entry in /openapi.json (see blueprints/openapi.py).
+"""
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from functools import wraps
+from typing import Any, Callable
+
+from flask import Blueprint, Response, current_app, request
+from sqlalchemy.exc import IntegrityError, OperationalError
+from werkzeug.exceptions import HTTPException
+
+from engine import idempotency, keys
+from engine.clock import iso
+from engine.errors import (Conflict, EngineError, Forbidden, IdempotencyMismatch, InvalidInput,
+                           NotFound, Unauthorized)
+from engine.storage import is_retryable, retrying, writing
+from extensions import db
+
+from ._json import Param, read_json, read_query
+
+log = logging.getLogger(__name__)
+
+BASE_STATUSES: dict[type, int] = {
+    InvalidInput: 400,
+    Unauthorized: 401,
+    Forbidden: 403,
+    NotFound: 404,
+    Conflict: 409,
+    IdempotencyMismatch: 422,
+}
+
+
+@dataclass
+class Reply:
+    """A view's answer when it is not a plain 200 inside the envelope."""
+
+    data: Any
+    status: int = 200
+    raw: bool = False  # True: ``data`` is the whole body, no envelope
+
+
+@dataclass
+class Ctx:
+    """What a view gets: who is calling, the parsed input, the time."""
+
+    org_id: int | None
+    key: keys.KeyIdentity | None
+    body: Any
+    args: dict
+    now: datetime
+
+    @property
+    def session(self):
+        return db.session
+
+
+@dataclass
+class RouteSpec:
+    """Everything /openapi.json says about one endpoint."""
+
+    dialect: "Dialect"
+    path: str
+    method: str
+    summary: str
+    body: dict | None
+    query: tuple[Param, ...]
+    auth: bool
+    publishable: bool
+    status: int = 200
+    responses: dict[int, str] = field(default_factory=dict)
+
+
+ROUTES: list[RouteSpec] = []
+
+
+def to_json(payload) -> str:
+    return json.dumps(payload, default=_json_default, ensure_ascii=False, separators=(",", ":"))
+
+
+def _json_default(value):
+    if isinstance(value, datetime):
+        return iso(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def json_response(payload, status: int) -> Response:
+    return Response(to_json(payload), status=status, mimetype="application/json")
+
+
+def services():
+    return current_app.extensions["questkit"]
+
+
+@dataclass
+class Dialect:
+    name: str
+    prefix: str
+    # The raw key from the request, or None.
+    credential: Callable[[], str | None]
+    ok: Callable[[Any], Any]
+    error: Callable[[int, str, EngineError | None], Any]
+    statuses: dict[type, int] = field(default_factory=lambda: dict(BASE_STATUSES))
+    default_status: dict[str, int] = field(default_factory=lambda: {"POST": 200})
+
+    # -- errors -------------------------------------------------------------
+    def status_of(self, exc: EngineError) -> int:
+        for cls in type(exc).__mro__:
+            if cls in self.statuses:
+                return self.statuses[cls]
+        return 400
+
+    def error_response(self, status: int, message: str, exc: EngineError | None = None) -> Response:
+        return json_response(self.error(status, message, exc), status)
+
+    # -- routes -------------------------------------------------------------
+    def route(self, bp: Blueprint, rule: str, method: str = "GET", *, summary: str,
+              body: dict | None = None, query: tuple[Param, ...] = (), auth: bool = True,
+              publishable: bool = False, writes: bool | None = None, status: int = 200,
+              responses: dict[int, str] | None = None):
+        """Register ``view(ctx, **path_args)`` as ``method rule`` on ``bp``."""
+        writes = (method != "GET") if writes is None else writes
+        spec = RouteSpec(self, self.prefix + rule, method, summary, body, query, auth, publishable,
+                         status, responses or {})
+        ROUTES.append(spec)
+
+        def decorator(view):
+            @wraps(view)
+            def endpoint(**path_args):
+                with writing(writes):
+                    return retrying(lambda: self._attempt(spec, view, path_args))
+
+            endpoint.openapi = spec
+            bp.add_url_rule(rule, endpoint=view.__name__, view_func=endpoint, methods=[method])
+            return view
+
+        return decorator
+
+    def _attempt(self, spec: RouteSpec, view, path_args: dict) -> Response:
+        session = db.session
+        try:
+            key = None
+            if spec.auth:
+                key = keys.authenticate(session, self.credential())
+                if key.kind == "publishable" and not spec.publishable:
+                    raise Forbidden("a publishable key can only read games data; use a secret key")
+            ctx = Ctx(org_id=key.org_id if key else None, key=key,
+                      body=read_json(spec.body) if spec.body is not None else None,
+                      args=read_query(spec.query), now=services().clock.now())
+            record = None
+            idem_key = request.headers.get("Idempotency-Key")
+            if spec.method == "POST" and idem_key is not None and key is not None:
+                fp = idempotency.fingerprint(spec.method, request.path,
+                                             request.get_data(cache=True))
+                claimed = idempotency.claim(session, key.org_id, idem_key, fp, ctx.now)
+                if isinstance(claimed, idempotency.Replay):
+                    session.rollback()
+                    resp = Response(claimed.body, status=claimed.status, mimetype="application/json")
+                    resp.headers["Idempotent-Replayed"] = "true"
+                    return resp
+                record = claimed
+            result = view(ctx, **path_args)
+            resp = self._shape(result, spec.status)
+            if 200 <= resp.status_code < 300:
+                if record is not None:
+                    idempotency.store(record, resp.status_code, resp.get_data(as_text=True), session)
+                session.commit()
+            else:
+                session.rollback()
+            return resp
+        except EngineError as exc:
+            session.rollback()
+            return self.error_response(self.status_of(exc), exc.message, exc)
+        except HTTPException as exc:  # 413 from reading an oversized body, and the like
+            session.rollback()
+            return self.error_response(exc.code or 400, _http_message(exc))
+        except IntegrityError:
+            # A concurrent request created the same thing first; ours changed nothing.
+            session.rollback()
+            log.info("integrity conflict on %s %s", request.method, request.path, exc_info=True)
+            return self.error_response(409, "conflict with a concurrent request; retry it")
+        except OperationalError as exc:
+            session.rollback()
+            if is_retryable(exc):
+                raise  # retrying() runs the request again
+            log.exception("database error on %s %s", request.method, request.path)
+            return self.error_response(503, "the database is unavailable; retry later")
+
+    def _shape(self, result, status: int) -> Response:
+        if isinstance(result, Response):
+            return result
+        if isinstance(result, Reply):
+            return json_response(result.data if result.raw else self.ok(result.data), result.status)
+        return json_response(self.ok(result), status)
+
+
+def _http_message(exc: HTTPException) -> str:
+    if exc.code == 413:
+        max_len = current_app.config.get("MAX_CONTENT_LENGTH")
+        return f"request body too large (the limit is {max_len} bytes)"
+    return exc.description or exc.name
+
+
+def bearer_token() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return token.strip() or None

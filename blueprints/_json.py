@@ -1,0 +1,117 @@
+"""Request parsing shared by every dialect: JSON bodies, query strings, schemas.
+
+A body is validated against a small JSON Schema per endpoint; the same
+schema goes into /openapi.json, so the document and the checks cannot drift.
+Unknown fields are ignored (clients send extra fields such as kind, ts, env);
+known fields are strictly typed (a boolean is not a number).
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from flask import request
+from engine.definitions import make_validator, schema_issues
+from engine.errors import InvalidInput
+from engine.ledger import MAX_AMOUNT
+
+MAX_NAME = 256
+
+# Schema fragments the endpoint schemas are made of.
+STR = {"type": "string", "minLength": 1, "maxLength": MAX_NAME}
+OPT_STR = {"type": "string", "maxLength": MAX_NAME}
+POINTS = {"type": "integer", "minimum": 1, "maximum": MAX_AMOUNT}
+BOOL = {"type": "boolean"}
+ENV = {"type": "string", "enum": ["", "live", "dev"],
+       "description": "dev runs against the draft and the sandbox; absent or live is live"}
+
+
+def obj(required: list[str], **props) -> dict:
+    """An object schema: ``required`` fields must be present; others are ignored."""
+    return {"type": "object", "required": required, "properties": props}
+
+
+_validators: dict[int, object] = {}
+
+
+def _validator(schema: dict):
+    v = _validators.get(id(schema))
+    if v is None:
+        v = _validators[id(schema)] = make_validator(schema)
+    return v
+
+
+def _reject_constant(name: str):
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def read_json(schema: dict | None = None):
+    """The request's JSON body, checked against ``schema``; InvalidInput otherwise.
+
+    Content-Type is not required: curl users forget it, and the body is
+    parsed as JSON either way.
+    """
+    raw = request.get_data(cache=True)  # raises 413 past MAX_CONTENT_LENGTH
+    if not raw.strip():
+        raise InvalidInput("a JSON request body is required")
+    try:
+        doc = json.loads(raw, parse_constant=_reject_constant)
+    except (ValueError, RecursionError) as exc:
+        raise InvalidInput(f"malformed JSON: {exc}") from None
+    if schema is not None:
+        check(schema, doc)
+    return doc
+
+
+def check(schema: dict, doc) -> None:
+    issues = schema_issues(_validator(schema), doc)
+    if issues:
+        raise InvalidInput("; ".join(str(i) for i in issues[:5]),
+                           [{"path": i.path, "message": i.message} for i in issues])
+
+
+@dataclass(frozen=True)
+class Param:
+    """A query-string parameter. ``schema`` is of the converted value."""
+
+    name: str
+    required: bool = False
+    schema: dict = field(default_factory=lambda: dict(STR))
+    description: str = ""
+
+
+def read_query(params: tuple[Param, ...]) -> dict:
+    """Declared query parameters, converted and checked; undeclared ones ignored."""
+    out = {}
+    doc = {}
+    for p in params:
+        value = request.args.get(p.name)
+        if value is None:
+            if p.required:
+                raise InvalidInput(f"{p.name}: is required",
+                                   [{"path": p.name, "message": "is required"}])
+            out[p.name] = None
+            continue
+        if p.schema.get("type") == "integer":
+            try:
+                value = int(value, 10)
+            except ValueError:
+                raise InvalidInput(f"{p.name}: must be an integer",
+                                   [{"path": p.name, "message": "must be an integer"}]) from None
+        elif p.schema.get("type") == "boolean":
+            if value not in ("true", "false", "1", "0"):
+                raise InvalidInput(f"{p.name}: must be true or false",
+                                   [{"path": p.name, "message": "must be true or false"}])
+            value = value in ("true", "1")
+        doc[p.name] = value
+        out[p.name] = value
+    schema = obj([], **{p.name: p.schema for p in params})
+    check(schema, doc)
+    return out
+
+
+# Query parameters most Campaign API endpoints share.
+ACCOUNT = Param("account", True, description="the user's account")
+PLATFORM = Param("platform", True, description="the user's platform")
+PID = Param("pid", True, description="the campaign id")
+ENV_PARAM = Param("env", False, ENV, "dev: the draft and its sandbox")

@@ -1,0 +1,58 @@
+"""The Management API: campaigns as code. /api/v1/admin, Bearer key.
+
+Same envelope as the Campaign API; an invalid definition is a 400 whose
+``errors`` lists ``{path, message}`` for every problem.
+"""
+from __future__ import annotations
+
+from flask import Blueprint
+
+from engine import campaigns
+
+from ._api import Ctx, Dialect, bearer_token
+from .campaign_api import _error, _ok
+from ._json import Param
+
+management_dialect = Dialect("management", "/api/v1/admin", bearer_token, _ok, _error)
+bp = Blueprint("management_api", __name__, url_prefix="/api/v1/admin")
+route = management_dialect.route
+
+def campaign_data(campaign, env: str) -> dict:
+    definition = campaign.draft if env == "dev" else campaign.live
+    return {
+        "pid": campaign.pid,
+        "slug": campaign.slug,
+        "env": env,
+        "version": campaign.version,
+        "definition": definition,
+        "published_at": campaign.published_at,
+        "draft_updated_at": campaign.draft_updated_at,
+        "draft_differs": campaign.draft != campaign.live,
+    }
+
+
+# The body is checked by campaigns.put_draft against the full schema, which
+# reports every path; the route-level schema is only a document for OpenAPI.
+@route(bp, "/campaigns/<pid>", "PUT", summary="Store a definition as the campaign's draft",
+       body={"type": "object"}, responses={400: "invalid definition: errors[] with paths",
+                                          409: "slug already used by another campaign"})
+def put_campaign(ctx: Ctx, pid: str):
+    campaign = campaigns.put_draft(ctx.session, ctx.org_id, pid, ctx.body, ctx.now)
+    return campaign_data(campaign, "dev")
+
+
+@route(bp, "/campaigns/<pid>", summary="A campaign's definition: env=live (default) or dev (draft)",
+       query=(Param("env", schema={"type": "string", "enum": ["live", "dev"]}),))
+def get_campaign(ctx: Ctx, pid: str):
+    campaign = campaigns.get_campaign(ctx.session, ctx.org_id, pid)
+    env = campaigns.parse_env(ctx.args["env"])
+    if env == "live":
+        campaigns.view(campaign, env)  # 404 when never published
+    return campaign_data(campaign, env)
+
+
+@route(bp, "/campaigns/<pid>/publish", "POST", summary="Publish the draft: live = draft, version + 1")
+def publish_campaign(ctx: Ctx, pid: str):
+    campaign, changed = campaigns.publish(ctx.session, ctx.org_id, pid, ctx.now)
+    return {"pid": campaign.pid, "version": campaign.version, "changed": changed,
+            "published_at": campaign.published_at}

@@ -1,0 +1,144 @@
+"""Campaigns as code: drafts, publishing, and the definition an env sees."""
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models import Campaign, Organization
+
+from . import definitions
+from .errors import Conflict, InvalidInput, UnknownCampaign
+
+DEFAULT_PID = "default"
+ENVS = ("live", "dev")
+
+
+def parse_env(value) -> str:
+    """`env` of a request: absent or "live" is live, "dev" the sandbox, else 400."""
+    if value is None or value == "":
+        return "live"
+    if value not in ENVS:
+        raise InvalidInput("env must be 'live' or 'dev'")
+    return value
+
+
+def create_default_campaign(session: Session, org: Organization, now: datetime) -> Campaign:
+    """The organization's loyalty wallet, live from the start (SPEC §1)."""
+    doc = {"id": DEFAULT_PID, "name": org.name}
+    campaign = Campaign(org_id=org.id, pid=DEFAULT_PID, slug=DEFAULT_PID, draft=doc,
+                        live=copy.deepcopy(doc), version=1, created_at=now,
+                        draft_updated_at=now, published_at=now)
+    session.add(campaign)
+    session.flush()
+    return campaign
+
+
+def get_campaign(session: Session, org_id: int, pid) -> Campaign:
+    """The organization's campaign with this pid; UnknownCampaign otherwise."""
+    if not isinstance(pid, str) or not pid:
+        raise InvalidInput("pid is required")
+    campaign = session.scalars(
+        select(Campaign).where(Campaign.org_id == org_id, Campaign.pid == pid)
+    ).one_or_none()
+    if campaign is None:
+        raise UnknownCampaign(f"unknown campaign {pid!r}")
+    return campaign
+
+
+def get_campaign_by_slug(session: Session, org_id: int, slug: str) -> Campaign:
+    campaign = session.scalars(
+        select(Campaign).where(Campaign.org_id == org_id, Campaign.slug == slug)
+    ).one_or_none()
+    if campaign is None:
+        raise UnknownCampaign(f"unknown campaign {slug!r}")
+    return campaign
+
+
+@dataclass(frozen=True)
+class View:
+    """A campaign as one environment sees it: the definition with defaults."""
+
+    campaign: Campaign
+    env: str
+    definition: dict
+    version: int  # the live version; a draft is "the next one", version + 1
+
+
+def view(campaign: Campaign, env: str) -> View:
+    """Live reads the published definition, dev the draft (SPEC §1 environments)."""
+    if env == "dev":
+        return View(campaign, env, definitions.normalize(campaign.draft), campaign.version + 1)
+    if campaign.live is None:
+        raise UnknownCampaign(
+            f"campaign {campaign.pid!r} has no published version (env=dev reads its draft)")
+    return View(campaign, env, definitions.normalize(campaign.live), campaign.version)
+
+
+def check_definition(doc) -> None:
+    """Raise InvalidInput carrying every issue, each with its JSON path."""
+    if not isinstance(doc, dict):
+        raise InvalidInput("a campaign definition must be a JSON object",
+                           [{"path": "", "message": "must be an object"}])
+    issues = definitions.validate_definition(doc)
+    if issues:
+        raise InvalidInput(
+            "invalid campaign definition: " + "; ".join(str(i) for i in issues[:5]),
+            [{"path": i.path, "message": i.message} for i in issues],
+        )
+
+
+def put_draft(session: Session, org_id: int, pid: str, doc, now: datetime) -> Campaign:
+    """Store ``doc`` as the draft of campaign ``pid``, creating the campaign."""
+    check_definition(doc)
+    if doc["id"] != pid:
+        raise InvalidInput(f"the definition's id {doc['id']!r} differs from the campaign {pid!r}",
+                           [{"path": "id", "message": f"must be {pid!r}"}])
+    slug = doc.get("slug", doc["id"])
+    if pid == DEFAULT_PID and slug != DEFAULT_PID:
+        raise InvalidInput("the default campaign's slug is 'default'",
+                           [{"path": "slug", "message": "must be 'default'"}])
+    campaign = session.scalars(
+        select(Campaign).where(Campaign.org_id == org_id, Campaign.pid == pid).with_for_update()
+    ).one_or_none()
+    _check_slug_free(session, org_id, slug, campaign)
+    if campaign is None:
+        campaign = Campaign(org_id=org_id, pid=pid, slug=slug, draft=doc, live=None, version=0,
+                            created_at=now, draft_updated_at=now)
+        session.add(campaign)
+    else:
+        campaign.draft = doc
+        campaign.draft_updated_at = now
+        if campaign.live is None:
+            campaign.slug = slug
+    session.flush()
+    return campaign
+
+
+def _check_slug_free(session: Session, org_id: int, slug: str, campaign: Campaign | None) -> None:
+    other = session.scalars(
+        select(Campaign).where(Campaign.org_id == org_id, Campaign.slug == slug)
+    ).one_or_none()
+    if other is not None and (campaign is None or other.id != campaign.id):
+        raise Conflict(f"slug {slug!r} is already used by campaign {other.pid!r}")
+
+
+def publish(session: Session, org_id: int, pid: str, now: datetime) -> tuple[Campaign, bool]:
+    """Copy the draft to live and bump the version; a no-op when they are equal."""
+    campaign = get_campaign(session, org_id, pid)
+    # Lock the row: two publishes must not both read version N and write N+1.
+    session.refresh(campaign, with_for_update=True)
+    check_definition(campaign.draft)  # the schema may have tightened since the draft was saved
+    if campaign.live == campaign.draft:
+        return campaign, False
+    slug = campaign.draft.get("slug", campaign.draft["id"])
+    _check_slug_free(session, org_id, slug, campaign)
+    campaign.live = copy.deepcopy(campaign.draft)
+    campaign.slug = slug
+    campaign.version += 1
+    campaign.published_at = now
+    session.flush()
+    return campaign, True

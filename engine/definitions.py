@@ -1,0 +1,695 @@
+"""Campaign definitions (SPEC §2): the JSON Schema, validation with JSON paths, defaults.
+
+A definition is checked in two passes. The JSON Schema (``campaign.schema.json``,
+served at ``GET /schemas/campaign.json``) catches shapes, types and limits; only
+when it passes do the semantic checks run (unique ids, dependency graph, time
+zone, date windows, instant-win probabilities, JMESPath), because they assume a
+well-formed document. Every problem is an :class:`Issue` naming its JSON path,
+e.g. ``quests[0].actions[2].target: must be > 0``.
+
+``schema_issues`` is deliberately general: the API layer runs it against small
+per-endpoint schemas too, so it knows nothing about campaigns.
+
+This module must stay free of Flask: the CLI and the engine use it without an app.
+"""
+from __future__ import annotations
+
+import copy
+import json
+import math
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timezone, tzinfo
+from decimal import Decimal
+from fractions import Fraction
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Iterable
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import jmespath
+import jmespath.exceptions
+import jmespath.functions
+import jsonschema
+from jsonschema import Draft202012Validator
+from jsonschema.protocols import Validator
+
+__all__ = [
+    "ROOT",
+    "Issue",
+    "format_path",
+    "schema_issues",
+    "make_validator",
+    "load_schema",
+    "validate_definition",
+    "normalize",
+    "action_reward",
+    "parse_datetime",
+    "ACTION_DEFAULTS",
+    "MAX_DEPTH",
+]
+
+SCHEMA_PATH = Path(__file__).with_name("campaign.schema.json")
+
+# How an empty path (the document itself) is shown. format_path() returns ""
+# for it so that machine-readable error lists keep "" as the root's path.
+ROOT = "(root)"
+
+# Defaults SPEC §2 gives every action; deps is copied per action, never shared.
+ACTION_DEFAULTS: dict[str, Any] = {
+    "xp": 0,
+    "xp_mul": 0,
+    "ref_xp": 0,
+    "recurrence": "once",
+    "continuous": False,
+    "progressive": False,
+    "is_optional": False,
+    "deps": [],
+}
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One validation problem: where (a JSON path, "" for the root) and what."""
+
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path or ROOT}: {self.message}"
+
+
+# ---------------------------------------------------------------------------
+# Paths
+
+_PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*\Z")
+
+
+def format_path(parts: Iterable[str | int]) -> str:
+    """Render path parts as ``quests[0].actions[2].target``; ``[]`` gives ``""``.
+
+    Keys that are not plain identifiers are quoted (``meta["a.b"]``) so a path
+    always reads back to exactly one location. Show ``""`` as :data:`ROOT`.
+    """
+    out: list[str] = []
+    for part in parts:
+        if isinstance(part, int) and not isinstance(part, bool):
+            out.append(f"[{part}]")
+        elif isinstance(part, str) and _PLAIN_KEY.match(part):
+            out.append(f".{part}" if out else part)
+        else:
+            out.append(f"[{json.dumps(str(part), ensure_ascii=False)}]")
+    return "".join(out)
+
+
+def _sort_key(parts: tuple) -> tuple:
+    # Index 10 must sort after index 2, which comparing rendered strings gets wrong.
+    return tuple((0, p, "") if isinstance(p, int) else (1, 0, str(p)) for p in parts)
+
+
+def _finish(raw: Iterable[tuple[tuple, str]]) -> list[Issue]:
+    unique = {(parts, message) for parts, message in raw}
+    ordered = sorted(unique, key=lambda item: (_sort_key(item[0]), item[1]))
+    return [Issue(format_path(parts), message) for parts, message in ordered]
+
+
+# ---------------------------------------------------------------------------
+# JSON Schema errors -> issues
+
+_TYPE_NAMES = {
+    "string": "a string",
+    "integer": "an integer",
+    "number": "a number",
+    "boolean": "a boolean",
+    "object": "an object",
+    "array": "an array",
+    "null": "null",
+}
+
+_FORMAT_MESSAGES = {
+    "date-time": "must be an ISO 8601 date-time such as 2026-06-01T00:00:00Z",
+    "date": "must be an ISO 8601 date such as 2026-06-01",
+    "email": "must be an email address",
+}
+
+# Errors that say "this value is the wrong kind of thing" rather than "this
+# value is almost right"; used to tell which oneOf/anyOf branch was meant.
+_SHAPE_KEYWORDS = {"type", "additionalProperties", "unevaluatedProperties", "const", "enum", "not", None}
+
+
+def _show(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+def _num(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def _type_message(expected: Any) -> str:
+    names = [expected] if isinstance(expected, str) else list(expected)
+    return "must be " + " or ".join(_TYPE_NAMES.get(n, n) for n in names)
+
+
+def _keyword_message(error: jsonschema.ValidationError) -> str:
+    kw, value = error.validator, error.validator_value
+    if kw == "type":
+        return _type_message(value)
+    if kw == "enum":
+        return "must be one of: " + ", ".join(_show(v) for v in value)
+    if kw == "const":
+        return f"must be {_show(value)}"
+    if kw == "minimum":
+        return f"must be >= {_num(value)}"
+    if kw == "exclusiveMinimum":
+        return f"must be > {_num(value)}"
+    if kw == "maximum":
+        return f"must be <= {_num(value)}"
+    if kw == "exclusiveMaximum":
+        return f"must be < {_num(value)}"
+    if kw == "multipleOf":
+        return f"must be a multiple of {_num(value)}"
+    if kw == "minLength":
+        return "must not be empty" if value == 1 else f"must be at least {_plural(value, 'character')}"
+    if kw == "maxLength":
+        return f"must be at most {_plural(value, 'character')}"
+    if kw == "pattern":
+        return f"must match the pattern {value}"
+    if kw == "format":
+        return _FORMAT_MESSAGES.get(value, f"must be a valid {value}")
+    if kw == "minItems":
+        return "must not be empty" if value == 1 else f"must have at least {_plural(value, 'item')}"
+    if kw == "maxItems":
+        return f"must have at most {_plural(value, 'item')}"
+    if kw == "uniqueItems":
+        return "must not contain duplicate items"
+    if kw == "minProperties":
+        return f"must have at least {_plural(value, 'field')}"
+    if kw == "maxProperties":
+        return f"must have at most {_plural(value, 'field')}"
+    if kw in ("not", None):  # None: the subschema is literally `false`
+        return "is not allowed here"
+    return error.message
+
+
+def _describe_branch(branch: Any, index: int) -> str:
+    if isinstance(branch, dict):
+        if "title" in branch:
+            return str(branch["title"])
+        if "required" in branch:
+            return "{" + ", ".join(branch["required"]) + "}"
+        if "const" in branch:
+            return _show(branch["const"])
+        if "type" in branch:
+            return _type_message(branch["type"])[len("must be "):]
+        if "$ref" in branch:
+            return str(branch["$ref"]).rsplit("/", 1)[-1]
+    return f"schema #{index}"
+
+
+def _explain_choice(error: jsonschema.ValidationError) -> list[tuple[tuple, str]]:
+    """oneOf/anyOf: point into the one branch the value clearly aims at, else list the forms."""
+    parts = tuple(error.absolute_path)
+    branches = error.validator_value
+    by_branch: dict[int, list] = defaultdict(list)
+    for sub in error.context or ():
+        by_branch[sub.relative_schema_path[0]].append(sub)
+    plausible = [
+        i for i, errors in sorted(by_branch.items())
+        if not any(len(e.relative_path) == 0 and e.validator in _SHAPE_KEYWORDS for e in errors)
+    ]
+    if len(plausible) == 1:
+        out: list[tuple[tuple, str]] = []
+        for sub in by_branch[plausible[0]]:
+            out.extend(_explain(sub))
+        return out
+    quantifier = "exactly one" if error.validator == "oneOf" else "at least one"
+    forms = " | ".join(_describe_branch(b, i) for i, b in enumerate(branches))
+    return [(parts, f"must match {quantifier} of: {forms}")]
+
+
+def _explain(error: jsonschema.ValidationError) -> list[tuple[tuple, str]]:
+    """One jsonschema error as (path parts, message) pairs; some errors name several fields."""
+    parts = tuple(error.absolute_path)
+    kw = error.validator
+    instance = error.instance
+    schema = error.schema if isinstance(error.schema, dict) else {}
+
+    # Missing and unknown fields are reported at the field's own path, which
+    # is what a user searching their document for the problem needs.
+    if kw == "required" and isinstance(instance, dict):
+        return [(parts + (name,), "is required") for name in error.validator_value if name not in instance]
+    if kw == "dependentRequired" and isinstance(instance, dict):
+        return [
+            (parts + (name,), f"is required when {trigger} is present")
+            for trigger, needed in error.validator_value.items() if trigger in instance
+            for name in needed if name not in instance
+        ]
+    if kw == "additionalProperties" and error.validator_value is False and isinstance(instance, dict):
+        known = schema.get("properties", {})
+        patterns = [re.compile(p) for p in schema.get("patternProperties", {})]
+        return [
+            (parts + (key,), "unknown field")
+            for key in instance
+            if key not in known and not any(p.search(key) for p in patterns)
+        ]
+    if kw in ("oneOf", "anyOf"):
+        return _explain_choice(error)
+
+    # errorMessage: a Questkit annotation in our schemas, {keyword: message},
+    # for the few places where the generic wording would not help (patterns).
+    custom = schema.get("errorMessage")
+    if isinstance(custom, dict) and isinstance(custom.get(kw), str):
+        return [(parts, custom[kw])]
+    return [(parts, _keyword_message(error))]
+
+
+def schema_issues(validator: Validator, instance: Any) -> list[Issue]:
+    """Validate ``instance`` with ``validator``; every error as an :class:`Issue`.
+
+    Messages are short and uniform (``must be >= 0``, ``is required``,
+    ``unknown field``, ``must be an integer``...). When a value has the wrong
+    type, other complaints about that same value are dropped as noise. The
+    result is de-duplicated and sorted by path (list indexes numerically),
+    then message, so it is deterministic. An empty list means valid.
+    """
+    raw: list[tuple[tuple, str, str | None]] = []
+    wrong_type: set[tuple] = set()
+    for error in validator.iter_errors(instance):
+        if error.validator == "type":
+            wrong_type.add(tuple(error.absolute_path))
+        raw.extend((parts, message, error.validator) for parts, message in _explain(error))
+    kept = [
+        (parts, message) for parts, message, kw in raw
+        if kw == "type" or parts not in wrong_type
+    ]
+    return _finish(kept)
+
+
+# ---------------------------------------------------------------------------
+# Validators
+
+
+def _is_strict_integer(checker, instance) -> bool:
+    # Points are integers everywhere (SPEC §12): 5.0 would slip a float into the
+    # ledger, so "integer" means a JSON number written without a fraction.
+    return isinstance(instance, int) and not isinstance(instance, bool)
+
+
+_FORMAT_CHECKER = jsonschema.FormatChecker(formats=())
+
+
+@_FORMAT_CHECKER.checks("date-time", raises=(ValueError, TypeError))
+def _check_date_time(instance) -> bool:
+    if isinstance(instance, str):
+        parse_datetime(instance)
+    return True
+
+
+@_FORMAT_CHECKER.checks("date", raises=(ValueError, TypeError))
+def _check_date(instance) -> bool:
+    if isinstance(instance, str):
+        datetime.strptime(instance, "%Y-%m-%d")
+    return True
+
+
+@_FORMAT_CHECKER.checks("email")
+def _check_email(instance) -> bool:
+    return not isinstance(instance, str) or "@" in instance
+
+
+_StrictValidator = jsonschema.validators.extend(
+    Draft202012Validator,
+    type_checker=Draft202012Validator.TYPE_CHECKER.redefine("integer", _is_strict_integer),
+)
+
+
+def make_validator(schema: dict) -> Validator:
+    """A draft 2020-12 validator the way Questkit validates campaigns.
+
+    Differences from a plain ``Draft202012Validator``: ``integer`` rejects
+    ``5.0``, and ``format`` is asserted for ``date-time`` (ISO 8601, see
+    :func:`parse_datetime`), ``date`` and ``email`` only (a fixed set, so the
+    result does not depend on which optional jsonschema extras are installed).
+    """
+    return _StrictValidator(schema, format_checker=_FORMAT_CHECKER)
+
+
+@lru_cache(maxsize=1)
+def load_schema() -> dict:
+    """The campaign JSON Schema (``engine/campaign.schema.json``), read once.
+
+    The dict is shared between callers: treat it as read-only.
+    """
+    with SCHEMA_PATH.open(encoding="utf-8") as fh:
+        return json.load(fh)
+
+
+@lru_cache(maxsize=1)
+def _campaign_validator() -> Validator:
+    return make_validator(load_schema())
+
+
+# ---------------------------------------------------------------------------
+# Dates and numbers
+
+_DATETIME_START = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")
+
+
+def parse_datetime(value: str, tz: tzinfo | None = None) -> datetime:
+    """Parse an ISO 8601 date-time (``2026-06-01T00:00:00Z``, ``...+02:00``) to an aware datetime.
+
+    A date and a time are both required (``2026-06-01`` alone is rejected).
+    A value without an offset is read in ``tz`` (the campaign's time zone),
+    or UTC when ``tz`` is None. Raises ValueError when it does not parse.
+    """
+    if not isinstance(value, str) or not _DATETIME_START.match(value):
+        raise ValueError(f"not an ISO 8601 date-time: {value!r}")
+    text = value[:10] + "T" + value[11:]
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    parsed = datetime.fromisoformat(text)
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=tz or timezone.utc)
+    try:
+        # 9999-12-31T23:59-23:59 parses, but the engine could never convert it to UTC.
+        parsed.astimezone(timezone.utc)
+    except OverflowError:
+        raise ValueError(f"date-time out of range: {value!r}") from None
+    return parsed
+
+
+def _exact(number: Any) -> Fraction:
+    """A number as the exact decimal it was written as (0.3 is 3/10, not 0.29999...)."""
+    if isinstance(number, bool):
+        raise TypeError("a boolean is not a number")
+    if isinstance(number, (int, Fraction, Decimal)):
+        return Fraction(number)
+    if isinstance(number, float):
+        if not math.isfinite(number):
+            raise ValueError(f"not a finite number: {number!r}")
+        # repr() is the shortest string that reads back as this float, i.e.
+        # what the JSON document said; the float's binary value is not.
+        return Fraction(repr(number))
+    raise TypeError(f"not a number: {number!r}")
+
+
+def action_reward(xp: int, xp_mul) -> int:
+    """Points an action pays: ``floor(xp * (100 + xp_mul) / 100)``, computed exactly.
+
+    ``xp_mul`` is a percent bonus (claimr's "Points multiplier (%)"), so
+    ``action_reward(100, 5) == 105``. A float ``xp_mul`` is taken as the decimal
+    written in the definition, so binary rounding never costs a point
+    (``action_reward(750, 57.2) == 1179``, where float arithmetic gives 1178).
+    """
+    if isinstance(xp, bool) or not isinstance(xp, int):
+        raise TypeError(f"xp must be an integer, not {xp!r}")
+    return math.floor(Fraction(xp) * (100 + _exact(xp_mul)) / 100)
+
+
+# ---------------------------------------------------------------------------
+# Semantic checks (run only on schema-valid documents)
+
+
+def _iter_actions(doc: dict) -> Iterable[tuple[tuple, dict]]:
+    """Every action with its path, in document order: top level first, then quests."""
+    for i, action in enumerate(doc.get("actions", ())):
+        yield ("actions", i), action
+    for q, quest in enumerate(doc.get("quests", ())):
+        for i, action in enumerate(quest.get("actions", ())):
+            yield ("quests", q, "actions", i), action
+
+
+def _check_unique(items: list, key: str, base: tuple, label: str, out: list) -> None:
+    first: dict[Any, tuple] = {}
+    for i, item in enumerate(items):
+        if key not in item:
+            continue
+        parts = base + (i, key)
+        value = item[key]
+        if value in first:
+            out.append((parts, f"duplicate {label} {value!r} (first at {format_path(first[value])})"))
+        else:
+            first[value] = parts
+
+
+def _check_actions(doc: dict, out: list) -> None:
+    actions = list(_iter_actions(doc))
+    first: dict[str, tuple] = {}
+    for parts, action in actions:
+        aid = action["id"]
+        if aid in first:
+            where = format_path(first[aid] + ("id",))
+            out.append((parts + ("id",), f"duplicate action id {aid!r} (first at {where})"))
+        else:
+            first[aid] = parts
+
+    # Dependency graph over the first definition of each id; edges remember
+    # where they were written so a cycle is reported at a deps entry to cut.
+    edges: dict[str, list[tuple[str, tuple]]] = {}
+    for parts, action in actions:
+        own = edges.setdefault(action["id"], []) if first[action["id"]] == parts else None
+        for j, dep in enumerate(action.get("deps", ())):
+            where = parts + ("deps", j)
+            if dep == action["id"]:
+                out.append((where, "an action cannot depend on itself"))
+            elif dep not in first:
+                out.append((where, f"unknown action id {dep!r}"))
+            elif own is not None:
+                own.append((dep, where))
+    _report_cycles(edges, out)
+
+
+def _report_cycles(edges: dict[str, list[tuple[str, tuple]]], out: list) -> None:
+    # Iterative DFS: a long dependency chain must not hit the recursion limit.
+    white, grey, black = 0, 1, 2
+    colour = dict.fromkeys(edges, white)
+    for start in edges:
+        if colour[start] != white:
+            continue
+        colour[start] = grey
+        stack = [(start, 0)]
+        while stack:
+            node, next_edge = stack[-1]
+            if next_edge == len(edges[node]):
+                colour[node] = black
+                stack.pop()
+                continue
+            stack[-1] = (node, next_edge + 1)
+            dep, where = edges[node][next_edge]
+            if colour[dep] == grey:
+                chain = [n for n, _ in stack]
+                cycle = chain[chain.index(dep):] + [dep]
+                out.append((where, "dependency cycle: " + " -> ".join(cycle)))
+            elif colour[dep] == white:
+                colour[dep] = grey
+                stack.append((dep, 0))
+
+
+def _check_timezone(doc: dict, out: list) -> tzinfo:
+    name = doc.get("timezone", "UTC")
+    # "localtime" and "posixrules" load from most zone databases but mean
+    # whatever the host is set to, which is not a campaign's time zone.
+    if name not in ("localtime", "posixrules"):
+        try:
+            return ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError, OSError):
+            pass
+    out.append((("timezone",), f"unknown time zone {name!r} (use an IANA name such as Europe/Berlin)"))
+    return timezone.utc
+
+
+def _check_window(item: dict, base: tuple, tz: tzinfo, out: list) -> None:
+    bounds = {}
+    for key in ("starts_at", "ends_at"):
+        if key in item:
+            try:
+                bounds[key] = parse_datetime(item[key], tz)
+            except ValueError:
+                out.append((base + (key,), _FORMAT_MESSAGES["date-time"]))
+    if len(bounds) == 2 and bounds["starts_at"] >= bounds["ends_at"]:
+        out.append((base + ("ends_at",), "must be after starts_at"))
+
+
+@lru_cache(maxsize=1)
+def _jmespath_functions() -> dict:
+    return jmespath.functions.Functions().FUNCTION_TABLE
+
+
+def _jmespath_problem(expression: str) -> str | None:
+    """Why ``expression`` cannot run, or None.
+
+    Besides syntax, function names and argument counts are checked: jmespath
+    only notices those when the expression runs, and a misspelt ``flor()``
+    would then quietly pay nothing.
+    """
+    try:
+        parsed = jmespath.compile(expression)
+    except jmespath.exceptions.IncompleteExpressionError:
+        return "is not a valid JMESPath expression: it ends too early"
+    except jmespath.exceptions.LexerError as exc:
+        return f"is not a valid JMESPath expression: {exc.message} (at character {exc.lexer_position + 1})"
+    except jmespath.exceptions.ParseError as exc:
+        return f"is not a valid JMESPath expression: {exc.msg} (at character {exc.lex_position + 1})"
+    except jmespath.exceptions.JMESPathError as exc:
+        return f"is not a valid JMESPath expression: {exc}"
+    table = _jmespath_functions()
+    nodes = [parsed.parsed]
+    while nodes:
+        node = nodes.pop()
+        if not isinstance(node, dict):
+            continue
+        nodes.extend(node.get("children", ()))
+        if node.get("type") != "function_expression":
+            continue
+        name = node.get("value")
+        if name not in table:
+            return f"calls unknown JMESPath function {name}()"
+        signature = table[name]["signature"]
+        given = len(node.get("children", ()))
+        wanted = _plural(len(signature), "argument")
+        if signature and signature[-1].get("variadic"):
+            if given < len(signature):
+                return f"JMESPath function {name}() takes at least {wanted}, got {given}"
+        elif given != len(signature):
+            return f"JMESPath function {name}() takes {wanted}, got {given}"
+    return None
+
+
+def _check_jmespath(expression: str, parts: tuple, out: list) -> None:
+    problem = _jmespath_problem(expression)
+    if problem:
+        out.append((parts, problem))
+
+
+def _check_mechanics(doc: dict, out: list) -> None:
+    mechanics = doc.get("mechanics", {})
+    for i, entry in enumerate(mechanics.get("points", ())):
+        parts = ("mechanics", "points", i)
+        if "points" in entry and "points_query" in entry:
+            out.append((parts, "must have exactly one of points or points_query, not both"))
+        elif "points" not in entry and "points_query" not in entry:
+            out.append((parts, "must have one of points or points_query"))
+        if "points_query" in entry:
+            _check_jmespath(entry["points_query"], parts + ("points_query",), out)
+    _check_unique(mechanics.get("milestones", []), "code", ("mechanics", "milestones"),
+                  "milestone code", out)
+
+    tiers = mechanics.get("instant_win", {}).get("tiers", ())
+    total = Fraction(0)
+    for i, tier in enumerate(tiers):
+        p = _exact(tier["probability"])
+        if not 0 <= p <= 1:
+            out.append((("mechanics", "instant_win", "tiers", i, "probability"), "must be between 0 and 1"))
+        total += p
+    # Exact sum: 0.1 + 0.2 + 0.7 is 1, though in floats it is 1.0000000000000002.
+    if total > 1:
+        shown = Decimal(total.numerator) / Decimal(total.denominator)
+        out.append((("mechanics", "instant_win", "tiers"),
+                    f"probabilities must sum to at most 1 (they sum to {shown.normalize():f})"))
+
+
+def _semantic_issues(doc: dict) -> list[tuple[tuple, str]]:
+    out: list[tuple[tuple, str]] = []
+    tz = _check_timezone(doc, out)
+    _check_window(doc, (), tz, out)
+    for i, challenge in enumerate(doc.get("challenges", ())):
+        _check_window(challenge, ("challenges", i), tz, out)
+
+    _check_actions(doc, out)
+    for parts, action in _iter_actions(doc):
+        if "query" in action:
+            _check_jmespath(action["query"], parts + ("query",), out)
+
+    _check_unique(doc.get("quests", []), "id", ("quests",), "quest id", out)
+    for section, label in (("badges", "badge code"), ("tiers", "tier code"),
+                           ("challenges", "challenge code"), ("rewards", "reward code")):
+        _check_unique(doc.get(section, []), "code", (section,), label, out)
+    _check_unique(doc.get("tiers", []), "points_required", ("tiers",), "points_required", out)
+    _check_mechanics(doc, out)
+    return out
+
+
+# Deeper than any real definition (free `meta`/`config` objects included), and
+# far below what copy.deepcopy and json.dumps can recurse through.
+MAX_DEPTH = 32
+
+
+def _too_deep(doc: Any, limit: int) -> tuple | None:
+    """Path of the first object/array nested more than ``limit`` levels, or None."""
+    stack: list[tuple[Any, tuple]] = [(doc, ())]
+    while stack:
+        node, parts = stack.pop()
+        if isinstance(node, dict):
+            children = node.items()
+        elif isinstance(node, list):
+            children = enumerate(node)
+        else:
+            continue
+        if len(parts) >= limit:
+            return parts
+        stack.extend((value, parts + (key,)) for key, value in reversed(list(children)))
+    return None
+
+
+def validate_definition(doc: Any) -> list[Issue]:
+    """Every problem with campaign definition ``doc``; an empty list means valid.
+
+    First the JSON Schema; if it reports anything, those issues are returned
+    alone (the semantic checks assume a well-formed document). Then: action
+    ids unique across the campaign (top level and every quest); quest ids and
+    badge, tier, challenge, reward and milestone codes unique; tiers'
+    points_required unique; deps naming existing actions, no self-dependency,
+    no cycle; an IANA ``timezone``; ``starts_at`` before ``ends_at`` (also per
+    challenge; a time without offset is read in the campaign's time zone);
+    instant-win probabilities in [0, 1] summing to at most 1; each
+    mechanics.points entry with exactly one of points / points_query; every
+    JMESPath (``query``, ``points_query``) compiling and calling known
+    functions with the right number of arguments. Sorted by path.
+
+    A document nested more than :data:`MAX_DEPTH` levels is refused before
+    anything else, with one issue at the first too-deep value.
+    """
+    deep = _too_deep(doc, MAX_DEPTH)
+    if deep is not None:
+        return [Issue(format_path(deep), f"is nested too deeply (at most {MAX_DEPTH} levels)")]
+    issues = schema_issues(_campaign_validator(), doc)
+    if issues:
+        return issues
+    return _finish(_semantic_issues(doc))
+
+
+# ---------------------------------------------------------------------------
+# Defaults
+
+
+def normalize(doc: dict) -> dict:
+    """A deep copy of a valid definition with SPEC §2's defaults filled in.
+
+    Top level: ``status`` "active", ``slug`` = ``id``, ``timezone`` "UTC",
+    ``invite_only`` false. Every action (top level and in quests): see
+    :data:`ACTION_DEFAULTS`. Values already present are kept, and sections
+    that are absent stay absent.
+    """
+    out = copy.deepcopy(doc)
+    out.setdefault("status", "active")
+    if "id" in out:
+        out.setdefault("slug", out["id"])
+    out.setdefault("timezone", "UTC")
+    out.setdefault("invite_only", False)
+    actions = list(out.get("actions") or ())
+    for quest in out.get("quests") or ():
+        if isinstance(quest, dict):
+            actions.extend(quest.get("actions") or ())
+    for action in actions:
+        if isinstance(action, dict):
+            for key, value in ACTION_DEFAULTS.items():
+                if key not in action:
+                    action[key] = copy.copy(value)
+    return out

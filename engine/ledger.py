@@ -1,0 +1,151 @@
+"""The ledger: the only way a balance changes (SPEC §1).
+
+Every movement is an append-only entry; the cached ``balances`` row is
+updated in the same transaction by :func:`post_entry` alone, under a row lock,
+so it always equals the sum of the entries, and a strict debit can check the
+total and write without another request slipping in between.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
+
+from models import Balance, LedgerEntry
+
+from .errors import InsufficientBalance, InvalidInput
+from .storage import insert_ignore
+
+KINDS = frozenset({
+    "task", "referral", "ugc", "reward", "withdraw", "rule", "event", "milestone",
+    "instant_win", "play", "claim", "adjustment",
+})
+# The kinds with a balance of their own; every other kind lands in xp.
+BUCKET_OF_KIND = {"referral": "ref_xp", "ugc": "ugc_xp"}
+MAX_AMOUNT = 1_000_000_000
+
+
+@dataclass(frozen=True)
+class Balances:
+    xp: int = 0
+    ref_xp: int = 0
+    ugc_xp: int = 0
+    total_earned: int = 0
+    total_spent: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.xp + self.ref_xp + self.ugc_xp
+
+    @classmethod
+    def of(cls, row: Balance | None) -> "Balances":
+        if row is None:
+            return cls()
+        return cls(row.xp, row.ref_xp, row.ugc_xp, row.total_earned, row.total_spent)
+
+
+@dataclass(frozen=True)
+class Posted:
+    entry: LedgerEntry
+    balances: Balances
+    duplicate: bool  # the idempotency key had paid already; nothing was written
+
+
+def bucket_of(kind: str) -> str:
+    return BUCKET_OF_KIND.get(kind, "xp")
+
+
+def lock_balance(session: Session, campaign_id: int, user_id: int, env: str) -> Balance:
+    """The balance row, created if missing and locked until the transaction ends.
+
+    Every write for one (campaign, user, env) goes through this lock, which
+    serializes them on PostgreSQL; SQLite's BEGIN IMMEDIATE already does.
+    """
+    insert_ignore(session, Balance, {
+        "campaign_id": campaign_id, "user_id": user_id, "env": env, "xp": 0, "ref_xp": 0,
+        "ugc_xp": 0, "total": 0, "total_earned": 0, "total_spent": 0,
+    }, ["campaign_id", "user_id", "env"])
+    return session.scalars(
+        select(Balance)
+        .where(Balance.campaign_id == campaign_id, Balance.user_id == user_id, Balance.env == env)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+
+
+def post_entry(session: Session, *, campaign_id: int, user_id: int, env: str, kind: str,
+               amount: int, now: datetime, source: str | None = None,
+               idem_key: str | None = None, version: int | None = None,
+               meta: dict | None = None, strict: bool = False) -> Posted:
+    """Append one entry and update the cached balance.
+
+    ``idem_key``: an entry with the same key for this user, campaign and env
+    means the movement happened already: nothing is written and the first
+    entry comes back with ``duplicate=True``.
+    ``strict``: refuse (InsufficientBalance) a debit that would take the
+    user's total below zero.
+    """
+    if kind not in KINDS:
+        raise ValueError(f"unknown ledger kind {kind!r}")
+    if not isinstance(amount, int) or isinstance(amount, bool) or amount == 0 or abs(amount) > MAX_AMOUNT:
+        raise InvalidInput(f"amount must be a non-zero integer of at most {MAX_AMOUNT}")
+    row = lock_balance(session, campaign_id, user_id, env)
+    if idem_key is not None:
+        first = session.scalars(select(LedgerEntry).where(
+            LedgerEntry.campaign_id == campaign_id, LedgerEntry.user_id == user_id,
+            LedgerEntry.env == env, LedgerEntry.idem_key == idem_key,
+        )).one_or_none()
+        if first is not None:
+            return Posted(first, Balances.of(row), duplicate=True)
+    if strict and amount < 0 and row.total + amount < 0:
+        raise InsufficientBalance(
+            f"insufficient balance: total is {row.total}, {-amount} requested")
+    entry = LedgerEntry(campaign_id=campaign_id, user_id=user_id, env=env, kind=kind,
+                        amount=amount, source=source, idem_key=idem_key, version=version,
+                        meta=meta, created_at=now)
+    session.add(entry)
+    bucket = bucket_of(kind)
+    setattr(row, bucket, getattr(row, bucket) + amount)
+    row.total = row.xp + row.ref_xp + row.ugc_xp
+    row.total_reached_at = now
+    if amount > 0:
+        row.total_earned += amount
+    else:
+        row.total_spent += -amount
+    session.flush()
+    return Posted(entry, Balances.of(row), duplicate=False)
+
+
+def get_balances(session: Session, campaign_id: int, user_id: int | None, env: str) -> Balances:
+    """The cached balances; zeros for a user with no entries (or no user)."""
+    if user_id is None:
+        return Balances()
+    row = session.get(Balance, (campaign_id, user_id, env))
+    return Balances.of(row)
+
+
+def sum_entries(session: Session, campaign_id: int, user_id: int, env: str) -> Balances:
+    """Balances recomputed from the entries themselves (audits and tests)."""
+    amount = LedgerEntry.amount
+    q = select(
+        func.coalesce(func.sum(case((LedgerEntry.kind.notin_(list(BUCKET_OF_KIND)), amount), else_=0)), 0),
+        func.coalesce(func.sum(case((LedgerEntry.kind == "referral", amount), else_=0)), 0),
+        func.coalesce(func.sum(case((LedgerEntry.kind == "ugc", amount), else_=0)), 0),
+        func.coalesce(func.sum(case((amount > 0, amount), else_=0)), 0),
+        func.coalesce(func.sum(case((amount < 0, -amount), else_=0)), 0),
+    ).where(LedgerEntry.campaign_id == campaign_id, LedgerEntry.user_id == user_id,
+            LedgerEntry.env == env)
+    xp, ref_xp, ugc_xp, earned, spent = session.execute(q).one()
+    return Balances(int(xp), int(ref_xp), int(ugc_xp), int(earned), int(spent))
+
+
+def entries(session: Session, campaign_id: int, user_id: int, env: str, *,
+            source: str | None = None, limit: int = 1000) -> list[LedgerEntry]:
+    """A user's entries, oldest first, optionally of one source."""
+    q = select(LedgerEntry).where(LedgerEntry.campaign_id == campaign_id,
+                                  LedgerEntry.user_id == user_id, LedgerEntry.env == env)
+    if source is not None:
+        q = q.where(LedgerEntry.source == source)
+    return list(session.scalars(q.order_by(LedgerEntry.id).limit(limit)))

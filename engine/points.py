@@ -1,0 +1,63 @@
+"""Partner-driven credits and debits: claimr's /user/reward and /user/withdraw."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from models import User
+
+from . import ledger
+from .campaigns import View
+
+REWARD_SOURCE = "api.reward"
+WITHDRAW_SOURCE = "api.withdraw"
+
+
+@dataclass(frozen=True)
+class Movement:
+    balances: ledger.Balances
+    duplicate: bool
+
+
+def reward(session: Session, view: View, user: User, *, reward_id: str, xp: int,
+           kind: str | None, now: datetime) -> Movement:
+    """Credit ``xp``: kind ``ugc`` into ugc_xp, anything else into xp.
+
+    ``reward_id`` is unique per user, campaign and env: a repeat is a no-op.
+    The client's kind is kept in the entry's metadata for /user/activity.
+    """
+    posted = ledger.post_entry(
+        session, campaign_id=view.campaign.id, user_id=user.id, env=view.env,
+        kind="ugc" if kind == "ugc" else "reward", amount=xp, now=now,
+        source=REWARD_SOURCE, idem_key=f"reward:{reward_id}", version=view.version,
+        meta={"id": reward_id, "kind": kind or "reward"},
+    )
+    return Movement(posted.balances, posted.duplicate)
+
+
+def withdraw(session: Session, view: View, user: User, *, withdraw_id: str, xp: int,
+             strict: bool, now: datetime) -> Movement:
+    """Debit ``xp`` from xp; ``strict`` refuses to take the total below zero.
+
+    Withdrawal ids live in their own namespace, so a client may revoke reward
+    "order-1" with withdrawal "order-1".
+    """
+    posted = ledger.post_entry(
+        session, campaign_id=view.campaign.id, user_id=user.id, env=view.env, kind="withdraw",
+        amount=-xp, now=now, source=WITHDRAW_SOURCE, idem_key=f"withdraw:{withdraw_id}",
+        version=view.version, meta={"id": withdraw_id, "strict": strict}, strict=strict,
+    )
+    return Movement(posted.balances, posted.duplicate)
+
+
+def reward_history(session: Session, view: View, user: User | None) -> list[dict]:
+    """The credits /user/reward made, oldest first: {id, kind, xp, created_at}."""
+    if user is None:
+        return []
+    return [
+        {"id": e.meta["id"], "kind": e.meta.get("kind", e.kind), "xp": e.amount,
+         "created_at": e.created_at}
+        for e in ledger.entries(session, view.campaign.id, user.id, view.env, source=REWARD_SOURCE)
+    ]

@@ -1,0 +1,103 @@
+"""Database plumbing the engine relies on, for SQLite and PostgreSQL alike.
+
+SQLite: WAL, a busy timeout, and for requests that write, ``BEGIN IMMEDIATE``
+so the write lock is taken when the transaction starts. A deferred
+transaction that reads and then writes can fail at once with
+SQLITE_BUSY_SNAPSHOT when another writer committed in between; taking the
+lock up front makes writers queue on busy_timeout instead. Reads keep plain
+``BEGIN`` so they never wait for writers.
+
+PostgreSQL: READ COMMITTED plus explicit row locks (``SELECT ... FOR UPDATE``
+on the balance row) where a check-then-write must be atomic.
+"""
+from __future__ import annotations
+
+import contextvars
+import time
+from contextlib import contextmanager
+
+from sqlalchemy import event, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+# Set by the request layer before the first query of a request that writes.
+write_intent: contextvars.ContextVar[bool] = contextvars.ContextVar("write_intent", default=False)
+
+
+@contextmanager
+def writing(flag: bool = True):
+    """Mark the transactions begun inside as writers (BEGIN IMMEDIATE on SQLite)."""
+    token = write_intent.set(flag)
+    try:
+        yield
+    finally:
+        write_intent.reset(token)
+
+
+def configure_engine(engine: Engine, busy_timeout_ms: int = 30_000) -> None:
+    """Install the per-dialect connection setup described in the module doc."""
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record):
+        # Let us emit BEGIN ourselves (pysqlite's own BEGIN is always deferred).
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cur.execute("PRAGMA foreign_keys=ON")
+        # NORMAL is durable across application crashes in WAL mode.
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write_intent.get() else "BEGIN")
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """A transient lock/serialization failure worth running the request again for."""
+    if not isinstance(exc, OperationalError):
+        return False
+    text = str(exc.orig).lower() if exc.orig is not None else str(exc).lower()
+    return (
+        "database is locked" in text
+        or "database table is locked" in text
+        or "busy" in text
+        or "deadlock detected" in text
+        or "could not serialize" in text
+    )
+
+
+def retrying(fn, attempts: int = 8, first_delay: float = 0.01):
+    """Run ``fn()`` again after a transient lock failure; re-raise anything else."""
+    delay = first_delay
+    for attempt in range(attempts):
+        try:
+            return fn()
+        except OperationalError as exc:
+            if attempt == attempts - 1 or not is_retryable(exc):
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.5)
+
+
+def insert_ignore(session: Session, model, values: dict, conflict_cols: list[str]) -> None:
+    """INSERT ... ON CONFLICT DO NOTHING: creating a row two requests race for."""
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    stmt = insert(model).values(**values).on_conflict_do_nothing(index_elements=conflict_cols)
+    session.execute(stmt)
+
+
+def get_or_insert(session: Session, model, key: dict, defaults: dict):
+    """The row with ``key``, inserted with ``defaults`` if missing; race-free."""
+    row = session.scalars(select(model).filter_by(**key)).one_or_none()
+    if row is not None:
+        return row
+    insert_ignore(session, model, {**key, **defaults}, list(key))
+    return session.scalars(select(model).filter_by(**key).execution_options(populate_existing=True)).one()

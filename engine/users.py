@@ -1,0 +1,66 @@
+"""Users: (account, platform) inside an organization."""
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models import User
+
+from .errors import InvalidInput, UnknownUser
+from .storage import get_or_insert
+
+EVM_ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
+WALLET_PLATFORM = "web3"
+INTERNAL_PLATFORM = "internal"
+MAX_ID = 256
+
+
+def normalize_identity(account, platform) -> tuple[str, str]:
+    """Checked (account, platform); EVM addresses on web3 are stored lowercase."""
+    for field, value in (("account", account), ("platform", platform)):
+        if not isinstance(value, str) or not value.strip():
+            raise InvalidInput(f"{field} is required and must be a non-empty string")
+        if len(value) > MAX_ID:
+            raise InvalidInput(f"{field} must be at most {MAX_ID} characters")
+    account = account.strip()
+    platform = platform.strip()
+    if platform == WALLET_PLATFORM and EVM_ADDRESS.match(account):
+        account = account.lower()
+    return account, platform
+
+
+def find_user(session: Session, org_id: int, account, platform) -> User | None:
+    """The user, or None: reads never create (SPEC §1)."""
+    account, platform = normalize_identity(account, platform)
+    return session.scalars(
+        select(User).where(User.org_id == org_id, User.account == account, User.platform == platform)
+    ).one_or_none()
+
+
+def get_user(session: Session, org_id: int, account, platform) -> User:
+    user = find_user(session, org_id, account, platform)
+    if user is None:
+        raise UnknownUser("unknown user")
+    return user
+
+
+def ensure_user(session: Session, org_id: int, account, platform, now: datetime,
+                name: str | None = None, email: str | None = None) -> User:
+    """The user, created if missing (a write names its user into existence)."""
+    account, platform = normalize_identity(account, platform)
+    user = get_or_insert(
+        session, User, {"org_id": org_id, "account": account, "platform": platform},
+        {"created_at": now, "attributes": {}},
+    )
+    if name is not None and user.name != name:
+        user.name = name
+    if email is not None and user.email != email:
+        user.email = email
+    return user
+
+
+def display_name(user: User) -> str:
+    return user.name or user.account

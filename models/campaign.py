@@ -1,0 +1,32 @@
+"""Campaigns: a draft and a live (published) definition, and a version."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .base import Base, BigIntPK, JSONType, UTCDateTime
+
+
+class Campaign(Base):
+    __tablename__ = "campaigns"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    pid: Mapped[str] = mapped_column(String(256))
+    # The slug of the live definition (of the draft until first published):
+    # the Rewards API finds campaigns by it.
+    slug: Mapped[str] = mapped_column(String(256))
+    draft: Mapped[dict] = mapped_column(JSONType)
+    live: Mapped[dict | None] = mapped_column(JSONType)
+    # 0 until first published; every publish that changes something bumps it.
+    version: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    draft_updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    __table_args__ = (
+        UniqueConstraint("org_id", "pid"),
+        UniqueConstraint("org_id", "slug"),
+    )

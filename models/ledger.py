@@ -1,0 +1,60 @@
+"""The append-only ledger and the balances cached from it."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .base import Base, BigIntPK, JSONType, UTCDateTime
+
+
+class LedgerEntry(Base):
+    """One signed movement of points; never updated, never deleted."""
+
+    __tablename__ = "ledger_entries"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    env: Mapped[str] = mapped_column(String(8))  # "live" | "dev" (sandbox)
+    kind: Mapped[str] = mapped_column(String(32))
+    amount: Mapped[int] = mapped_column(BigInteger)
+    source: Mapped[str | None] = mapped_column(String(64))
+    # Namespaced by the caller ("reward:<id>"); NULLs never collide.
+    idem_key: Mapped[str | None] = mapped_column(String(300))
+    version: Mapped[int | None]
+    meta: Mapped[dict | None] = mapped_column(JSONType)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "user_id", "env", "idem_key"),
+        Index("ix_ledger_user", "campaign_id", "env", "user_id", "id"),
+    )
+
+
+class Balance(Base):
+    """Cached sums of a user's entries in one campaign and environment.
+
+    Written only by engine.ledger.post_entry, in the same transaction as the
+    entry, so it always equals the sum of the ledger.
+    """
+
+    __tablename__ = "balances"
+
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    env: Mapped[str] = mapped_column(String(8), primary_key=True)
+    xp: Mapped[int] = mapped_column(BigInteger, default=0)
+    ref_xp: Mapped[int] = mapped_column(BigInteger, default=0)
+    ugc_xp: Mapped[int] = mapped_column(BigInteger, default=0)
+    # xp + ref_xp + ugc_xp, kept as a column so leaderboards can index it
+    total: Mapped[int] = mapped_column(BigInteger, default=0)
+    total_earned: Mapped[int] = mapped_column(BigInteger, default=0)
+    total_spent: Mapped[int] = mapped_column(BigInteger, default=0)
+    # when the user reached the current total: leaderboard ties go to the first
+    total_reached_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    __table_args__ = (
+        Index("ix_balances_rank", "campaign_id", "env", "total", "total_reached_at"),
+    )

@@ -1,0 +1,87 @@
+"""The ledger on its own, without Flask."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import delete
+
+from engine import campaigns, ledger, organizations, users
+from engine.errors import InsufficientBalance, InvalidInput
+from models import Balance, LedgerEntry
+
+NOW = datetime(2026, 11, 22, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def wallet(session):
+    org = organizations.create_organization(session, "acme", NOW)
+    campaign = campaigns.get_campaign(session, org.id, "default")
+    user = users.ensure_user(session, org.id, "alice", "discord", NOW)
+    session.commit()
+    return session, campaign.id, user.id
+
+
+def post(session, cid, uid, kind, amount, **kw):
+    return ledger.post_entry(session, campaign_id=cid, user_id=uid, env="live", kind=kind,
+                             amount=amount, now=NOW, **kw)
+
+
+def test_buckets_and_totals(wallet):
+    s, cid, uid = wallet
+    post(s, cid, uid, "task", 100)
+    post(s, cid, uid, "referral", 30)
+    post(s, cid, uid, "ugc", 5)
+    b = post(s, cid, uid, "withdraw", -20).balances
+    assert (b.xp, b.ref_xp, b.ugc_xp, b.total, b.total_earned, b.total_spent) == (80, 30, 5, 115, 135, 20)
+
+
+def test_strict_debit_checks_the_total_not_xp(wallet):
+    s, cid, uid = wallet
+    post(s, cid, uid, "referral", 10)
+    assert post(s, cid, uid, "withdraw", -10, strict=True).balances.total == 0
+    with pytest.raises(InsufficientBalance):
+        post(s, cid, uid, "withdraw", -1, strict=True)
+
+
+@pytest.mark.parametrize("amount", [0, 10**9 + 1, -(10**9) - 1, True])
+def test_amounts_out_of_range_are_refused(wallet, amount):
+    s, cid, uid = wallet
+    with pytest.raises(InvalidInput):
+        post(s, cid, uid, "task", amount)
+
+
+KINDS = sorted(ledger.KINDS)
+operations = st.lists(
+    st.tuples(
+        st.sampled_from(["credit", "debit", "strict", "replay"]),
+        st.sampled_from(KINDS),
+        st.integers(min_value=1, max_value=1000),
+        st.integers(min_value=0, max_value=5),  # idempotency key slot
+    ),
+    max_size=40,
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(ops=operations)
+def test_cached_balances_always_equal_the_sum_of_entries(wallet, ops):
+    s, cid, uid = wallet
+    s.execute(delete(LedgerEntry))
+    s.execute(delete(Balance))
+    s.commit()
+    for op, kind, amount, slot in ops:
+        key = f"k{slot}" if op == "replay" else None
+        sign = -1 if op in ("debit", "strict") else 1
+        try:
+            post(s, cid, uid, kind, sign * amount, idem_key=key, strict=op == "strict")
+        except InsufficientBalance:
+            s.rollback()
+            continue
+        s.commit()
+        cached = ledger.get_balances(s, cid, uid, "live")
+        assert cached == ledger.sum_entries(s, cid, uid, "live")
+        if op == "strict":
+            assert cached.total >= 0

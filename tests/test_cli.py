@@ -1,0 +1,97 @@
+"""The exact CLI of SPEC §9, run through Flask's CLI runner."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import select
+
+from extensions import db
+from models import ApiKey, Campaign, Operator, Organization
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+
+def last_line(result):
+    return result.output.strip().splitlines()[-1]
+
+
+def test_org_create_prints_the_id(app, runner):
+    r = runner.invoke(args=["org", "create", "acme"])
+    assert r.exit_code == 0, r.output
+    with app.app_context():
+        org = db.session.scalars(select(Organization)).one()
+        assert last_line(r) == str(org.id)
+        # the built-in default campaign exists from creation
+        assert db.session.scalars(select(Campaign.pid).where(Campaign.org_id == org.id)).all() == ["default"]
+
+
+def test_org_create_twice_fails_clearly(runner):
+    runner.invoke(args=["org", "create", "acme"])
+    r = runner.invoke(args=["org", "create", "acme"])
+    assert r.exit_code != 0 and "already exists" in r.output
+
+
+def test_key_create_creates_the_org_and_prints_a_working_key_last(app, runner, client):
+    r = runner.invoke(args=["key", "create", "newco"])
+    assert r.exit_code == 0, r.output
+    key = last_line(r)
+    assert key.startswith("qk_live_") and len(key) >= len("qk_live_") + 43
+    resp = client.get("/api/v1/campaign/info", query_string={"pid": "default"},
+                      headers={"Authorization": f"Bearer {key}"})
+    assert resp.status_code == 200 and resp.json["data"]["name"] == "newco"
+    with app.app_context():
+        row = db.session.scalars(select(ApiKey)).one()
+        assert key not in (row.prefix, row.digest)  # stored as prefix + digest only
+        assert key.startswith(row.prefix)
+
+
+def test_key_create_publishable(runner):
+    r = runner.invoke(args=["key", "create", "newco", "--publishable"])
+    assert last_line(r).startswith("pk_live_")
+
+
+def test_operator_create_hashes_the_password(app, runner):
+    r = runner.invoke(args=["operator", "create", "acme", "Ops@Acme.test", "--password", "s3cret-pass"])
+    assert r.exit_code == 0, r.output
+    with app.app_context():
+        op = db.session.scalars(select(Operator)).one()
+        assert op.email == "ops@acme.test" and "s3cret-pass" not in op.password_hash
+        from engine.operators import check_login
+        assert check_login(db.session, "ops@acme.test", "s3cret-pass") is not None
+        assert check_login(db.session, "ops@acme.test", "wrong-pass") is None
+
+
+def test_campaign_push_and_publish(app, runner, tmp_path):
+    runner.invoke(args=["org", "create", "acme"])
+    r = runner.invoke(args=["campaign", "push", "acme", str(EXAMPLES / "campaign-example.json")])
+    assert r.exit_code == 0, r.output
+    with app.app_context():
+        c = db.session.scalars(select(Campaign).where(Campaign.pid == "summer_games")).one()
+        assert c.live is None and c.version == 0 and c.slug == "summer-promo"
+    r = runner.invoke(args=["campaign", "push", "acme", str(EXAMPLES / "campaign-example.json"), "--publish"])
+    assert r.exit_code == 0 and "version 1" in r.output
+
+
+def test_campaign_push_reports_paths_of_invalid_files(runner, tmp_path):
+    runner.invoke(args=["org", "create", "acme"])
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"id": "x", "name": "X", "actions": [{"id": "a", "name": "A", "type": "teleport"}]}')
+    r = runner.invoke(args=["campaign", "push", "acme", str(bad)])
+    assert r.exit_code != 0 and "actions[0].type" in r.output
+    bad.write_text("{not json")
+    r = runner.invoke(args=["campaign", "push", "acme", str(bad)])
+    assert r.exit_code != 0 and "not valid JSON" in r.output
+
+
+def test_demo_publishes_both_examples_and_prints_a_key(app, runner, client):
+    r = runner.invoke(args=["demo"])
+    assert r.exit_code == 0, r.output
+    key = last_line(r)
+    h = {"Authorization": f"Bearer {key}"}
+    info = client.get("/api/v1/campaign/info", query_string={"pid": "summer_games"}, headers=h).json["data"]
+    assert info["name"] == "Summer Gaming Challenge"
+    d = client.get("/api/v1/campaign/info", query_string={"pid": "default"}, headers=h).json["data"]
+    assert d["name"] == "Acme Rewards"
+    # running it again reuses the organization and still works
+    r2 = runner.invoke(args=["demo"])
+    assert r2.exit_code == 0 and last_line(r2) != key

@@ -95,3 +95,19 @@ def test_demo_publishes_both_examples_and_prints_a_key(app, runner, client):
     # running it again reuses the organization and still works
     r2 = runner.invoke(args=["demo"])
     assert r2.exit_code == 0 and last_line(r2) != key
+
+
+def test_secret_key_is_generated_once_per_instance_and_kept_private(tmp_path, monkeypatch):
+    import os
+    import stat
+
+    from app import create_app
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    cfg = {"DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}", "INSTANCE_PATH": str(tmp_path / "inst")}
+    first = create_app(dict(cfg)).config["SECRET_KEY"]
+    second = create_app(dict(cfg)).config["SECRET_KEY"]
+    assert first == second and len(first) >= 40
+    mode = os.stat(tmp_path / "inst" / "secret_key").st_mode
+    assert stat.S_IMODE(mode) == 0o600
+    other = create_app({**cfg, "INSTANCE_PATH": str(tmp_path / "other")}).config["SECRET_KEY"]
+    assert other != first

@@ -112,3 +112,17 @@ def test_unknown_endpoint_and_method_answer_in_the_envelope(client, auth):
 def test_idempotency_key_too_long_is_400(client, auth):
     r = client.post("/api/v1/user/reward", json=GOOD, headers={**auth, "Idempotency-Key": "k" * 300})
     assert r.status_code == 400
+
+
+def test_publishable_key_cannot_use_the_campaign_api(app, client, org):
+    from engine import keys
+    with app.app_context():
+        _, pk = keys.create_key(db.session, org[0], app.extensions["questkit"].clock.now(),
+                                kind="publishable")
+        db.session.commit()
+    h = {"Authorization": f"Bearer {pk}"}
+    before = row_counts(app)
+    assert client.post("/api/v1/user/reward", json=GOOD, headers=h).status_code == 403
+    assert client.get("/api/v1/user/balance", query_string={"account": "a", "platform": "p", "pid": "default"},
+                      headers=h).status_code == 403
+    assert row_counts(app) == before

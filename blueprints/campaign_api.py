@@ -7,10 +7,12 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app
 
-from engine import campaigns, points, tokens, users
+from engine import (campaign_stats, campaigns, events, invites, leaderboard, points, progress,
+                    referrals, tokens, users)
+from engine.errors import InvalidInput, NotFound
 from engine.ledger import get_balances
 
-from ._api import Ctx, Dialect, bearer_token
+from ._api import Ctx, Dialect, Reply, bearer_token
 from ._json import ACCOUNT, BOOL, ENV, ENV_PARAM, PID, PLATFORM, POINTS, STR, Param, obj
 
 
@@ -113,14 +115,18 @@ def user_activity(ctx: Ctx):
     a = ctx.args
     view = _view(ctx, a["pid"], a["env"])
     user = users.find_user(ctx.session, ctx.org_id, a["account"], a["platform"])
-    balances = get_balances(ctx.session, view.campaign.id, user and user.id, view.env)
-    return {
-        "userId": user.account if user else a["account"],
-        "tasks": [],  # filled by the quest engine (issue 3)
-        "quests": [],
-        "rewards": points.reward_history(ctx.session, view, user),
-        "xp": balances.total,
-    }
+    return {"userId": user.account if user else a["account"],
+            **progress.user_activity(ctx.session, view, user)}
+
+
+@route(bp, "/user/progress", summary="Every action and quest with status, progress and next reset",
+       query=USER_QUERY)
+def user_progress(ctx: Ctx):
+    a = ctx.args
+    view = _view(ctx, a["pid"], a["env"])
+    user = users.find_user(ctx.session, ctx.org_id, a["account"], a["platform"])
+    return {"userId": user.account if user else a["account"],
+            **progress.user_progress(ctx.session, view, user, ctx.now)}
 
 
 # -- campaign -----------------------------------------------------------------
@@ -137,3 +143,308 @@ def campaign_info(ctx: Ctx):
             info[key] = d[key]
     info["version"] = view.version
     return info
+
+
+@route(bp, "/campaign/points", summary="Points awarded in the campaign and its current season",
+       query=(PID, ENV_PARAM))
+def campaign_points(ctx: Ctx):
+    view = _view(ctx, ctx.args["pid"], ctx.args["env"])
+    total, season = campaign_stats.points(ctx.session, view)
+    return {"id": view.campaign.pid, "name": view.definition["name"], "total_points": total,
+            "season_points": season.points, "season_index": season.index,
+            "season": {"name": season.name, "max_xp": season.max_xp} if season.name else None}
+
+
+@route(bp, "/campaign/stats", summary="Points awarded, participants and active participants (7 days)",
+       query=(PID, ENV_PARAM))
+def campaign_stats_(ctx: Ctx):
+    view = _view(ctx, ctx.args["pid"], ctx.args["env"])
+    total, _ = campaign_stats.points(ctx.session, view)
+    users_total, active = campaign_stats.participation(ctx.session, view, ctx.now)
+    return {"id": view.campaign.pid, "name": view.definition["name"], "total_points": total,
+            "total_users": users_total, "active_users": active,
+            "stats": {"stats": {"pcn": total, "ecn": users_total, "acn": active}}}
+
+
+# -- inputs: events, values, streams ----------------------------------------------
+
+def _outcome_data(outcome, user) -> dict:
+    return {"paid": outcome.paid_to(user.id), "completed": outcome.completed,
+            "quests_completed": outcome.quests}
+
+
+NUMBER = {"type": "number", "minimum": -1e15, "maximum": 1e15}
+EVENT_BODY = obj(
+    ["account", "platform", "pid", "name"],
+    account=STR, platform=STR, pid=STR, name=STR, env=ENV,
+    id={**STR, "description": "the client's event id: repeated for the same user, counted once"},
+    category=STR, data={"type": "object", "description": "at most 64 KiB of JSON"},
+    ts={"type": "number", "description": "the client's timestamp; stored, not used for periods"},
+)
+
+
+@route(bp, "/event", "POST", summary="Store an event and advance the tasks it matches", body=EVENT_BODY)
+def post_event(ctx: Ctx):
+    b = ctx.body
+    view = _view(ctx, b["pid"], b.get("env"))
+    user = users.ensure_user(ctx.session, ctx.org_id, b["account"], b["platform"], ctx.now)
+    result = events.record_event(
+        ctx.session, view, user, name=b["name"], category=b.get("category"), data=b.get("data"),
+        client_id=b.get("id"), ts=int(b["ts"]) if b.get("ts") is not None else None, now=ctx.now)
+    return {"duplicate": result.duplicate, **_outcome_data(result.outcome, user)}
+
+
+@route(bp, "/events", summary="A user's events, filtered by name and category "
+       "(the list sits at the top level: {success, events})",
+       query=(ACCOUNT, PLATFORM, PID, ENV_PARAM, Param("name"), Param("category")))
+def get_events(ctx: Ctx):
+    a = ctx.args
+    view = _view(ctx, a["pid"], a["env"])
+    user = users.find_user(ctx.session, ctx.org_id, a["account"], a["platform"])
+    rows = events.list_events(ctx.session, view, user, name=a["name"], category=a["category"])
+    return Reply({"success": True, "events": [
+        {**events.event_doc(e, user), "pid": view.campaign.pid, "oid": str(ctx.org_id),
+         "ts": e.ts if e.ts is not None else int(e.received_at.timestamp())}
+        for e in rows]}, raw=True)
+
+
+VALUE_BODY = obj(
+    ["account", "platform", "pid", "aid"],
+    account=STR, platform=STR, pid=STR, aid=STR, env=ENV,
+    cid={**STR, "description": "the quest of the action; omit for an action outside quests"},
+    value={**NUMBER, "description": "required for api_number and api_score"},
+)
+
+
+@route(bp, "/action/value", "POST", summary="Feed an api_call, api_number or api_score action",
+       body=VALUE_BODY, responses={404: "unknown action", 409: "the action is locked"})
+def action_value(ctx: Ctx):
+    b = ctx.body
+    view = _view(ctx, b["pid"], b.get("env"))
+    user = users.ensure_user(ctx.session, ctx.org_id, b["account"], b["platform"], ctx.now)
+    outcome = events.feed_value(ctx.session, view, user, aid=b["aid"], cid=b.get("cid"),
+                                value=b.get("value"), now=ctx.now)
+    return _outcome_data(outcome, user)
+
+
+STREAM_BODY = obj(
+    ["account", "platform", "pid", "stream", "value"],
+    account=STR, platform=STR, pid=STR, stream=STR, env=ENV, value={**NUMBER, "minimum": 0},
+)
+
+
+@route(bp, "/stream/value", "POST", summary="Add a value to every api_stream action of the stream",
+       body=STREAM_BODY)
+def stream_value(ctx: Ctx):
+    b = ctx.body
+    view = _view(ctx, b["pid"], b.get("env"))
+    user = users.ensure_user(ctx.session, ctx.org_id, b["account"], b["platform"], ctx.now)
+    outcome = events.feed_stream(ctx.session, view, user, stream=b["stream"], value=b["value"],
+                                 now=ctx.now)
+    return _outcome_data(outcome, user)
+
+
+# -- referrals --------------------------------------------------------------------
+
+@route(bp, "/user/ref_id", summary="The user's referral id in the campaign, created on first call",
+       query=(ACCOUNT, PLATFORM, PID), writes=True)
+def get_ref_id(ctx: Ctx):
+    a = ctx.args
+    campaign = campaigns.get_campaign(ctx.session, ctx.org_id, a["pid"])
+    user = users.ensure_user(ctx.session, ctx.org_id, a["account"], a["platform"], ctx.now)
+    return {"ref_id": referrals.ensure_ref_id(ctx.session, campaign, user, ctx.now)}
+
+
+REF_ID_BODY = obj(["account", "platform", "pid", "ref_id"],
+                  account=STR, platform=STR, pid=STR, ref_id=STR, env=ENV)
+REFERRER_BODY = obj(["account", "platform", "pid", "ref_account", "ref_platform"],
+                    account=STR, platform=STR, pid=STR, ref_account=STR, ref_platform=STR, env=ENV)
+REFERRAL_ERRORS = {400: "self-referral or a cycle", 404: "unknown referrer",
+                   409: "the user's referrer is already set"}
+
+
+@route(bp, "/user/ref_id", "POST", summary="Set who referred the user, by referral id",
+       body=REF_ID_BODY, responses=REFERRAL_ERRORS)
+def post_ref_id(ctx: Ctx):
+    b = ctx.body
+    view = _view(ctx, b["pid"], b.get("env"))
+    referrer = referrals.user_by_ref_id(ctx.session, view.campaign, b["ref_id"])
+    user = users.ensure_user(ctx.session, ctx.org_id, b["account"], b["platform"], ctx.now)
+    referrals.set_referrer(ctx.session, view, user, referrer, ctx.now)
+    return {}
+
+
+@route(bp, "/user/referrer", "POST", summary="Set who referred the user, by their account",
+       body=REFERRER_BODY, responses=REFERRAL_ERRORS)
+def post_referrer(ctx: Ctx):
+    b = ctx.body
+    view = _view(ctx, b["pid"], b.get("env"))
+    referrer = users.find_user(ctx.session, ctx.org_id, b["ref_account"], b["ref_platform"])
+    if referrer is None:
+        raise NotFound("unknown referrer: no user with that ref_account and ref_platform")
+    user = users.ensure_user(ctx.session, ctx.org_id, b["account"], b["platform"], ctx.now)
+    referrals.set_referrer(ctx.session, view, user, referrer, ctx.now)
+    return {}
+
+
+@route(bp, "/user/referrals", summary="Users this user referred and what each earned them",
+       query=USER_QUERY)
+def user_referrals(ctx: Ctx):
+    a = ctx.args
+    view = _view(ctx, a["pid"], a["env"])
+    user = users.find_user(ctx.session, ctx.org_id, a["account"], a["platform"])
+    return {"referrals": [
+        {"id": r["user"].account, "name": users.display_name(r["user"]), "ref_xp": r["ref_xp"],
+         "xp": r["total"], "cts": int(r["created_at"].timestamp())}
+        for r in referrals.referrals_of(ctx.session, view, user)]}
+
+
+# -- invite codes -------------------------------------------------------------------
+
+@route(bp, "/code", summary="Who used an invite code", query=(Param("code", True), PID, ENV_PARAM))
+def get_code(ctx: Ctx):
+    a = ctx.args
+    view = _view(ctx, a["pid"], a["env"])
+    return {"used_by": [u.account for u in invites.used_by(ctx.session, view, a["code"])]}
+
+
+CODE_BODY = obj(
+    ["code", "pid", "used_by"], code=STR, pid=STR, env=ENV,
+    used_by={**STR, "description": "a wallet address, or an account on `platform` when given"},
+    platform={**STR, "description": "the platform of used_by; absent means a web3 wallet"},
+)
+RELEASE_BODY = obj(["code", "pid"], code=STR, pid=STR, env=ENV, used_by=STR, platform=STR)
+
+
+def _code_user(ctx: Ctx, used_by: str, platform: str | None, *, create: bool):
+    if platform is None:
+        if not users.EVM_ADDRESS.match(used_by):
+            raise InvalidInput("used_by must be a wallet address (0x + 40 hex) unless platform is given")
+        platform = users.WALLET_PLATFORM
+    if create:
+        return users.ensure_user(ctx.session, ctx.org_id, used_by, platform, ctx.now)
+    return users.find_user(ctx.session, ctx.org_id, used_by, platform)
+
+
+@route(bp, "/code", "POST", summary="Claim an invite code for a user",
+       body=CODE_BODY, responses={404: "unknown code", 409: "used up, or the user already claimed one"})
+def claim_code(ctx: Ctx):
+    b = ctx.body
+    view = _view(ctx, b["pid"], b.get("env"))
+    user = _code_user(ctx, b["used_by"], b.get("platform"), create=True)
+    invites.claim(ctx.session, view, user, b["code"], ctx.now)
+    return {}
+
+
+@route(bp, "/code", "DELETE", summary="Release an invite code (from used_by only, when given)",
+       body=RELEASE_BODY)
+def release_code(ctx: Ctx):
+    b = ctx.body
+    view = _view(ctx, b["pid"], b.get("env"))
+    user = None
+    if b.get("used_by") is not None:
+        user = _code_user(ctx, b["used_by"], b.get("platform"), create=False)
+        if user is None:
+            raise NotFound("this code is not used by that user")
+    invites.release(ctx.session, view, b["code"], user)
+    return {}
+
+
+# -- wallets ---------------------------------------------------------------------
+
+ADDRESS = Param("address", True, {"type": "string", "pattern": "^0x[0-9a-fA-F]{40}$"},
+                "an EVM address (0x + 40 hex), compared case-insensitively")
+WALLET_QUERY = (ADDRESS, PID, ENV_PARAM)
+
+
+def _wallet(ctx: Ctx, address: str, *, create: bool = False):
+    if create:
+        return users.ensure_user(ctx.session, ctx.org_id, address, users.WALLET_PLATFORM, ctx.now)
+    return users.find_user(ctx.session, ctx.org_id, address, users.WALLET_PLATFORM)
+
+
+@route(bp, "/wallet/code", summary="The invite code a wallet used (empty string if none)",
+       query=WALLET_QUERY)
+def wallet_code(ctx: Ctx):
+    view = _view(ctx, ctx.args["pid"], ctx.args["env"])
+    return {"code": invites.code_of(ctx.session, view, _wallet(ctx, ctx.args["address"])) or ""}
+
+
+@route(bp, "/wallet/ref_id", summary="A registered wallet's referral id (created on first call)",
+       query=(ADDRESS, PID), writes=True, responses={404: "unknown wallet"})
+def wallet_ref_id(ctx: Ctx):
+    campaign = campaigns.get_campaign(ctx.session, ctx.org_id, ctx.args["pid"])
+    user = _wallet(ctx, ctx.args["address"])
+    if user is None:
+        raise NotFound("unknown wallet")
+    return {"ref_id": referrals.ensure_ref_id(ctx.session, campaign, user, ctx.now)}
+
+
+@route(bp, "/wallet/referrals", summary="Wallets this wallet referred and the points each earned it",
+       query=WALLET_QUERY)
+def wallet_referrals(ctx: Ctx):
+    view = _view(ctx, ctx.args["pid"], ctx.args["env"])
+    user = _wallet(ctx, ctx.args["address"])
+    return {"address": user.account if user else ctx.args["address"].lower(),
+            "points": [{"address": r["user"].account, "total_points": r["ref_xp"]}
+                       for r in referrals.referrals_of(ctx.session, view, user)]}
+
+
+WALLET_ADDRESS = {"type": "string", "pattern": "^0x[0-9a-fA-F]{40}$"}
+WALLET_REWARD_BODY = obj(["address", "pid", "id", "xp"], address=WALLET_ADDRESS, pid=STR, id=STR,
+                         xp=POINTS, env=ENV, kind=STR)
+WALLET_WITHDRAW_BODY = obj(["address", "pid", "id", "xp"], address=WALLET_ADDRESS, pid=STR, id=STR,
+                           xp=POINTS, env=ENV, strict=BOOL)
+
+
+@route(bp, "/wallet/reward", "POST", summary="Add xp to a wallet (platform web3)",
+       body=WALLET_REWARD_BODY)
+def wallet_reward(ctx: Ctx):
+    b = ctx.body
+    view = _view(ctx, b["pid"], b.get("env"))
+    user = _wallet(ctx, b["address"], create=True)
+    return _movement_data(points.reward(ctx.session, view, user, reward_id=b["id"], xp=b["xp"],
+                                        kind=b.get("kind"), now=ctx.now))
+
+
+@route(bp, "/wallet/withdraw", "POST", summary="Subtract xp from a wallet; strict never below zero",
+       body=WALLET_WITHDRAW_BODY, responses={409: "strict withdrawal larger than the total"})
+def wallet_withdraw(ctx: Ctx):
+    b = ctx.body
+    view = _view(ctx, b["pid"], b.get("env"))
+    user = _wallet(ctx, b["address"], create=True)
+    return _movement_data(points.withdraw(ctx.session, view, user, withdraw_id=b["id"], xp=b["xp"],
+                                          strict=b.get("strict", False), now=ctx.now))
+
+
+# -- leaderboard --------------------------------------------------------------------
+
+PAGE = {"type": "integer", "minimum": 0, "maximum": 10**9}
+
+
+@route(bp, "/leaderboard", summary="Ranked users; v2 campaigns page with offset/limit or around=N",
+       query=(PID, ENV_PARAM, Param("account", description="rank this user too (required in v2)"),
+              Param("platform"), Param("offset", schema=PAGE),
+              Param("limit", schema={"type": "integer", "minimum": 1, "maximum": 100}),
+              Param("around", schema={"type": "integer", "minimum": 1, "maximum": 50},
+                    description="v2: the N users above and below the caller instead of a page")))
+def get_leaderboard(ctx: Ctx):
+    a = ctx.args
+    view = _view(ctx, a["pid"], a["env"])
+    v2 = view.definition.get("leaderboard", {}).get("version", 1) == 2
+    if (a["account"] is None) != (a["platform"] is None) or (v2 and a["account"] is None):
+        raise InvalidInput("account and platform are required together"
+                           + (" (this campaign has a v2 leaderboard)" if v2 else ""))
+    user = users.find_user(ctx.session, ctx.org_id, a["account"], a["platform"]) if a["account"] else None
+    if v2 and a["around"] is not None:
+        rows = leaderboard.around(ctx.session, view, user and user.id, a["around"])
+    elif v2:
+        rows = leaderboard.standings(ctx.session, view, offset=a["offset"] or 0, limit=a["limit"] or 100)
+    else:
+        rows = leaderboard.standings(ctx.session, view, limit=leaderboard.TOP_V1)
+    data = {"live": True, "leaderboard": [
+        {"rank": s.rank, "score": s.score, "user": {"id": s.account, "name": s.name, "avatar": s.avatar}}
+        for s in rows]}
+    if a["account"] is not None:
+        data["rank"] = leaderboard.rank_of(ctx.session, view, user and user.id)
+    return data

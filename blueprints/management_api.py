@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from engine import campaigns
+from engine import campaigns, invites, simulate
 
 from ._api import Ctx, Dialect, bearer_token
 from .campaign_api import _error, _ok
-from ._json import Param
+from ._json import STR, Param, obj
 
 management_dialect = Dialect("management", "/api/v1/admin", bearer_token, _ok, _error)
 bp = Blueprint("management_api", __name__, url_prefix="/api/v1/admin")
@@ -56,3 +56,40 @@ def publish_campaign(ctx: Ctx, pid: str):
     campaign, changed = campaigns.publish(ctx.session, ctx.org_id, pid, ctx.now)
     return {"pid": campaign.pid, "version": campaign.version, "changed": changed,
             "published_at": campaign.published_at}
+
+
+CODES_BODY = obj([], count={"type": "integer", "minimum": 1, "maximum": invites.MAX_BATCH},
+                 prefix={"type": "string", "pattern": "^[A-Za-z0-9_-]{1,32}$"},
+                 max_uses={"type": "integer", "minimum": 1, "maximum": invites.MAX_USES})
+
+
+@route(bp, "/campaigns/<pid>/codes", "POST", summary="Generate invite codes",
+       body=CODES_BODY, status=201)
+def generate_codes(ctx: Ctx, pid: str):
+    campaign = campaigns.get_campaign(ctx.session, ctx.org_id, pid)
+    b = ctx.body
+    codes = invites.generate(ctx.session, campaign, count=b.get("count", 1), prefix=b.get("prefix"),
+                             max_uses=b.get("max_uses", 1), now=ctx.now)
+    return {"codes": codes}
+
+
+_EVENT = obj(["name"], name=STR, category=STR, data={"type": "object"})
+_VALUE = obj(["aid"], aid=STR, cid=STR, value={"type": "number"})
+_STREAM = obj(["stream", "value"], stream=STR, value={"type": "number", "minimum": 0})
+SIMULATE_BODY = obj(
+    ["account", "platform"], account=STR, platform=STR,
+    events={"type": "array", "items": _EVENT, "maxItems": 1000},
+    values={"type": "array", "items": _VALUE, "maxItems": 1000},
+    streams={"type": "array", "items": _STREAM, "maxItems": 1000},
+)
+
+
+@route(bp, "/campaigns/<pid>/simulate", "POST",
+       summary="Dry run: what the draft would pay for these inputs, step by step; writes nothing",
+       body=SIMULATE_BODY)
+def simulate_campaign(ctx: Ctx, pid: str):
+    campaign = campaigns.get_campaign(ctx.session, ctx.org_id, pid)
+    b = ctx.body
+    return simulate.simulate(ctx.session, campaign, account=b["account"], platform=b["platform"],
+                             now=ctx.now, events_in=b.get("events", []), values=b.get("values", []),
+                             streams=b.get("streams", []))

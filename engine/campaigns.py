@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import copy
+import hashlib
+import json
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -11,6 +13,7 @@ from sqlalchemy.orm import Session
 from models import Campaign, Organization
 
 from . import definitions
+from .compiled import Compiled, cache, compile_definition
 from .errors import Conflict, InvalidInput, UnknownCampaign
 
 DEFAULT_PID = "default"
@@ -60,22 +63,33 @@ def get_campaign_by_slug(session: Session, org_id: int, slug: str) -> Campaign:
 
 @dataclass(frozen=True)
 class View:
-    """A campaign as one environment sees it: the definition with defaults."""
+    """A campaign as one environment sees it: the definition with defaults,
+    compiled for evaluation."""
 
     campaign: Campaign
     env: str
-    definition: dict
+    compiled: Compiled
     version: int  # the live version; a draft is "the next one", version + 1
+
+    @property
+    def definition(self) -> dict:
+        return self.compiled.definition
 
 
 def view(campaign: Campaign, env: str) -> View:
     """Live reads the published definition, dev the draft (SPEC §1 environments)."""
     if env == "dev":
-        return View(campaign, env, definitions.normalize(campaign.draft), campaign.version + 1)
-    if campaign.live is None:
+        doc, version = campaign.draft, campaign.version + 1
+    elif campaign.live is None:
         raise UnknownCampaign(
             f"campaign {campaign.pid!r} has no published version (env=dev reads its draft)")
-    return View(campaign, env, definitions.normalize(campaign.live), campaign.version)
+    else:
+        doc, version = campaign.live, campaign.version
+    # Keyed by content, not by id and version: ids are reused after a
+    # database is emptied, content never lies.
+    digest = hashlib.sha1(json.dumps(doc, sort_keys=True).encode()).hexdigest()
+    compiled = cache.get(digest, lambda: compile_definition(definitions.normalize(doc)))
+    return View(campaign, env, compiled, version)
 
 
 def check_definition(doc) -> None:

@@ -10,13 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session
 
-from models import Balance, LedgerEntry
+from models import Balance, CampaignCounter, LedgerEntry
 
 from .errors import InsufficientBalance, InvalidInput
-from .storage import insert_ignore
+from .storage import held_locks, insert_ignore
 
 KINDS = frozenset({
     "task", "referral", "ugc", "reward", "withdraw", "rule", "event", "milestone",
@@ -57,22 +57,33 @@ def bucket_of(kind: str) -> str:
     return BUCKET_OF_KIND.get(kind, "xp")
 
 
-def lock_balance(session: Session, campaign_id: int, user_id: int, env: str) -> Balance:
-    """The balance row, created if missing and locked until the transaction ends.
+def lock_balance(session: Session, campaign_id: int, user_id: int, env: str,
+                 now: datetime) -> Balance:
+    """The balance row, created if missing, locked until the transaction ends,
+    and marked active at ``now``.
 
     Every write for one (campaign, user, env) goes through this lock, which
     serializes them on PostgreSQL; SQLite's BEGIN IMMEDIATE already does.
+    The row doubles as the user's participation in the campaign.
     """
+    locked = held_locks(session)
+    key = (campaign_id, user_id, env)
+    if key in locked:
+        locked[key].last_active_at = now
+        return locked[key]
     insert_ignore(session, Balance, {
         "campaign_id": campaign_id, "user_id": user_id, "env": env, "xp": 0, "ref_xp": 0,
-        "ugc_xp": 0, "total": 0, "total_earned": 0, "total_spent": 0,
+        "ugc_xp": 0, "total": 0, "total_earned": 0, "total_spent": 0, "first_seen_at": now,
     }, ["campaign_id", "user_id", "env"])
-    return session.scalars(
+    row = session.scalars(
         select(Balance)
         .where(Balance.campaign_id == campaign_id, Balance.user_id == user_id, Balance.env == env)
         .with_for_update()
         .execution_options(populate_existing=True)
     ).one()
+    locked[key] = row
+    row.last_active_at = now
+    return row
 
 
 def post_entry(session: Session, *, campaign_id: int, user_id: int, env: str, kind: str,
@@ -91,7 +102,7 @@ def post_entry(session: Session, *, campaign_id: int, user_id: int, env: str, ki
         raise ValueError(f"unknown ledger kind {kind!r}")
     if not isinstance(amount, int) or isinstance(amount, bool) or amount == 0 or abs(amount) > MAX_AMOUNT:
         raise InvalidInput(f"amount must be a non-zero integer of at most {MAX_AMOUNT}")
-    row = lock_balance(session, campaign_id, user_id, env)
+    row = lock_balance(session, campaign_id, user_id, env, now)
     if idem_key is not None:
         first = session.scalars(select(LedgerEntry).where(
             LedgerEntry.campaign_id == campaign_id, LedgerEntry.user_id == user_id,
@@ -112,10 +123,33 @@ def post_entry(session: Session, *, campaign_id: int, user_id: int, env: str, ki
     row.total_reached_at = now
     if amount > 0:
         row.total_earned += amount
+        _count_awarded(session, campaign_id, user_id, env, amount)
     else:
         row.total_spent += -amount
     session.flush()
     return Posted(entry, Balances.of(row), duplicate=False)
+
+
+COUNTER_SLOTS = 16
+
+
+def _count_awarded(session: Session, campaign_id: int, user_id: int, env: str, amount: int) -> None:
+    slot = user_id % COUNTER_SLOTS
+    insert_ignore(session, CampaignCounter, {"campaign_id": campaign_id, "env": env, "slot": slot,
+                                             "awarded": 0}, ["campaign_id", "env", "slot"])
+    session.execute(
+        update(CampaignCounter)
+        .where(CampaignCounter.campaign_id == campaign_id, CampaignCounter.env == env,
+               CampaignCounter.slot == slot)
+        .values(awarded=CampaignCounter.awarded + amount)
+    )
+
+
+def points_awarded(session: Session, campaign_id: int, env: str) -> int:
+    """Every positive amount ever paid in the campaign, all users together."""
+    total = session.scalar(select(func.sum(CampaignCounter.awarded)).where(
+        CampaignCounter.campaign_id == campaign_id, CampaignCounter.env == env))
+    return int(total or 0)
 
 
 def get_balances(session: Session, campaign_id: int, user_id: int | None, env: str) -> Balances:

@@ -59,6 +59,22 @@ def configure_engine(engine: Engine, busy_timeout_ms: int = 30_000) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if write_intent.get() else "BEGIN")
 
 
+def held_locks(session: Session) -> dict:
+    """Rows this session's current transaction has locked, by key.
+
+    Saves a second SELECT ... FOR UPDATE when one request posts several
+    entries for the same user. Emptied whenever a transaction or savepoint
+    ends: after a rolled-back savepoint the cached rows may be gone, and
+    forgetting a lock still held only costs one more SELECT.
+    """
+    return session.info.setdefault("qk_locks", {})
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_locks(session: Session, transaction) -> None:
+    session.info.pop("qk_locks", None)
+
+
 def is_retryable(exc: BaseException) -> bool:
     """A transient lock/serialization failure worth running the request again for."""
     if not isinstance(exc, OperationalError):

@@ -1,12 +1,15 @@
 """All models, imported here so metadata (and Alembic) sees every table."""
+from .activity import ActionState, Completion, Event, QuestState
 from .base import Base
 from .campaign import Campaign
 from .idempotency import IdempotencyRecord
-from .ledger import Balance, LedgerEntry
+from .ledger import Balance, CampaignCounter, LedgerEntry
 from .organization import ApiKey, Operator, Organization
+from .referral import InviteClaim, InviteCode, RefCode, Referral
 from .user import User
 
 __all__ = [
-    "ApiKey", "Balance", "Base", "Campaign", "IdempotencyRecord", "LedgerEntry",
-    "Operator", "Organization", "User",
+    "ActionState", "ApiKey", "Balance", "Base", "Campaign", "CampaignCounter", "Completion", "Event",
+    "IdempotencyRecord", "InviteClaim", "InviteCode", "LedgerEntry", "Operator", "Organization",
+    "QuestState", "RefCode", "Referral", "User",
 ]

@@ -54,7 +54,27 @@ class Balance(Base):
     total_spent: Mapped[int] = mapped_column(BigInteger, default=0)
     # when the user reached the current total: leaderboard ties go to the first
     total_reached_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # participation, for /campaign/stats: the row exists from the first activity
+    first_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_active_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     __table_args__ = (
-        Index("ix_balances_rank", "campaign_id", "env", "total", "total_reached_at"),
+        Index("ix_balances_rank", "campaign_id", "env", "total", "total_reached_at", "user_id"),
+        Index("ix_balances_active", "campaign_id", "env", "last_active_at"),
     )
+
+
+class CampaignCounter(Base):
+    """Points awarded in a campaign, spread over a few slots.
+
+    One row per campaign would make every write in the campaign wait on one
+    row lock; a slot per (user_id % SLOTS) keeps writers of different users
+    apart, and a read sums at most SLOTS rows.
+    """
+
+    __tablename__ = "campaign_counters"
+
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), primary_key=True)
+    env: Mapped[str] = mapped_column(String(8), primary_key=True)
+    slot: Mapped[int] = mapped_column(primary_key=True)
+    awarded: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -1,0 +1,141 @@
+"""Inputs from partners: events, action values, stream values, visits.
+
+Each stores what it must and hands the input to the task engine, which
+advances only the actions it feeds.
+"""
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models import Event, User
+
+from .campaigns import View
+from .errors import Conflict, InvalidInput, NotFound
+from .tasks import Input, Outcome, Run
+
+MAX_DATA_BYTES = 64 * 1024
+VALUE_TYPES = ("api_call", "api_number", "api_score")
+
+
+@dataclass
+class EventResult:
+    event: Event
+    duplicate: bool
+    outcome: Outcome
+
+
+def event_doc(event: Event, user: User) -> dict:
+    """The event as queries and webhooks see it."""
+    return {"id": event.client_id, "name": event.name, "category": event.category,
+            "data": event.data or {}, "ts": event.ts, "account": user.account,
+            "platform": user.platform}
+
+
+def record_event(session: Session, view: View, user: User, *, name: str, now: datetime,
+                 category: str | None = None, data: dict | None = None,
+                 client_id: str | None = None, ts: int | None = None) -> EventResult:
+    """Store an event and advance every action it matches.
+
+    An event whose ``client_id`` this user already sent to this campaign is
+    not stored or counted again: the first one comes back as a duplicate.
+    The period it counts in is decided by ``now``; the client's ``ts`` is
+    only stored.
+    """
+    if data is not None and len(json.dumps(data, separators=(",", ":"))) > MAX_DATA_BYTES:
+        raise InvalidInput(f"data must be at most {MAX_DATA_BYTES} bytes of JSON")
+    run = Run(session, view, user, now)  # locks the user first: a repeated id is seen
+    if client_id is not None:
+        first = session.scalars(select(Event).where(
+            Event.campaign_id == view.campaign.id, Event.env == view.env,
+            Event.user_id == user.id, Event.client_id == client_id)).one_or_none()
+        if first is not None:
+            return EventResult(first, True, run.finish())
+    event = Event(campaign_id=view.campaign.id, env=view.env, user_id=user.id, name=name,
+                  category=category, data=data, client_id=client_id, ts=ts, received_at=now)
+    session.add(event)
+    doc = event_doc(event, user)
+    for action in run.c.by_event.get((category, name), []):
+        platform = action.event[2]
+        if platform is None or platform == user.platform:
+            run.feed(action, Input(event=doc))
+    return EventResult(event, False, run.finish())
+
+
+def _action(view: View, aid: str, cid: str | None):
+    action = view.compiled.actions.get(aid)
+    if action is None:
+        raise NotFound(f"unknown action {aid!r}")
+    if cid is not None and action.quest != cid:
+        raise NotFound(f"action {aid!r} is not in quest {cid!r}")
+    return action
+
+
+def _number(value, field: str = "value") -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise InvalidInput(f"{field} must be a number")
+    return value
+
+
+def feed_value(session: Session, view: View, user: User, *, aid: str, cid: str | None,
+               value, now: datetime) -> Outcome:
+    """POST /action/value: an api_call, api_number or api_score input. 409 when locked."""
+    action = _action(view, aid, cid)
+    if action.type not in VALUE_TYPES:
+        raise InvalidInput(f"action {aid!r} is of type {action.type}; /action/value feeds "
+                           + ", ".join(VALUE_TYPES))
+    if value is None and action.type != "api_call":
+        raise InvalidInput(f"value is required for {action.type} actions")
+    if value is not None:
+        value = _number(value)
+        if action.type == "api_score" and value < 0:
+            raise InvalidInput("value must be >= 0 for api_score actions")
+    run = Run(session, view, user, now)
+    reason = run.lock_reason(action)
+    if reason:
+        raise Conflict(reason)
+    run.feed(action, Input(value=value))
+    return run.finish()
+
+
+def feed_stream(session: Session, view: View, user: User, *, stream: str, value,
+                now: datetime) -> Outcome:
+    """POST /stream/value: add ``value`` to every api_stream action of ``stream``."""
+    value = _number(value)
+    if value < 0:
+        raise InvalidInput("value must be >= 0")
+    run = Run(session, view, user, now)
+    for action in view.compiled.by_stream.get(stream, []):
+        run.feed(action, Input(value=value))
+    return run.finish()
+
+
+def complete_visit(session: Session, view: View, user: User, *, aid: str, now: datetime) -> Outcome:
+    """A visit action clicked in the widget."""
+    action = _action(view, aid, None)
+    if action.type != "visit":
+        raise InvalidInput(f"action {aid!r} is not a visit action")
+    run = Run(session, view, user, now)
+    reason = run.lock_reason(action)
+    if reason:
+        raise Conflict(reason)
+    run.feed(action)
+    return run.finish()
+
+
+def list_events(session: Session, view: View, user: User | None, *, name: str | None = None,
+                category: str | None = None, limit: int = 1000) -> list[Event]:
+    if user is None:
+        return []
+    q = select(Event).where(Event.campaign_id == view.campaign.id, Event.env == view.env,
+                            Event.user_id == user.id)
+    if name is not None:
+        q = q.where(Event.name == name)
+    if category is not None:
+        q = q.where(Event.category == category)
+    return list(session.scalars(q.order_by(Event.id).limit(limit)))

@@ -1,0 +1,323 @@
+"""The task engine: running counters per action, and what they pay (SPEC §2).
+
+Every input (an event, a value, a stream value, a visit, a referral, a code
+claim) goes through a :class:`Run` for one user in one campaign view. The
+run locks the user's balance row first, so all of one user's updates in a
+campaign are serialized, then advances only the actions the input feeds:
+the cost of an input never depends on the user's history.
+
+Task types live in ``EVALUATORS``: one function per type that moves the
+counters of a state. Adding a type is one function and one entry (plus its
+schema).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Callable
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from models import ActionState, Completion, InviteClaim, QuestState, Referral, User
+
+from . import ledger
+from .campaigns import View
+from .compiled import Action
+from .periods import period_key
+
+TASK_SOURCE = "task"
+REF_SOURCE = "task.ref_xp"
+
+
+@dataclass
+class Payout:
+    user_id: int
+    kind: str
+    amount: int
+    action: str | None = None
+    quest: str | None = None
+
+
+@dataclass
+class Outcome:
+    """What one input did: for API answers, simulate steps and webhooks."""
+
+    advanced: list[dict] = field(default_factory=list)   # {aid, progress, target}
+    completed: list[dict] = field(default_factory=list)  # {aid, cid, xp}
+    quests: list[str] = field(default_factory=list)      # quests completed
+    payouts: list[Payout] = field(default_factory=list)
+    locked: list[str] = field(default_factory=list)      # fed actions skipped as locked
+
+    def paid_to(self, user_id: int) -> int:
+        return sum(p.amount for p in self.payouts if p.user_id == user_id)
+
+    def merge(self, other: "Outcome") -> "Outcome":
+        for name in ("advanced", "completed", "quests", "payouts", "locked"):
+            getattr(self, name).extend(getattr(other, name))
+        return self
+
+
+@dataclass
+class Input:
+    """What feeds an action; evaluators read the field their type needs."""
+
+    event: dict | None = None
+    value: float | None = None
+
+
+def _floor(value) -> int:
+    return math.floor(value)
+
+
+def _extract(action: Action, event: dict) -> int:
+    """events_value: the query over a one-item list holding the event, floored."""
+    found = action.query.search([event])
+    items = found if isinstance(found, list) else [found]
+    total = sum(v for v in items if isinstance(v, (int, float)) and not isinstance(v, bool)
+                and math.isfinite(v))
+    return max(0, _floor(total))
+
+
+# -- evaluators: each moves the counters of one state --------------------------
+
+def _one_more(run: "Run", action: Action, state: ActionState, inp: Input) -> None:
+    state.progress += 1
+
+
+def _set_value(run: "Run", action: Action, state: ActionState, inp: Input) -> None:
+    state.progress = _floor(inp.value)
+
+
+def _add_value(run: "Run", action: Action, state: ActionState, inp: Input) -> None:
+    state.progress += _floor(inp.value)
+
+
+def _add_query(run: "Run", action: Action, state: ActionState, inp: Input) -> None:
+    state.progress += _extract(action, inp.event)
+
+
+# States (not counts of inputs): measured afresh each time they are checked.
+def _users_referred(run: "Run") -> int:
+    return run.session.scalar(select(func.count()).select_from(Referral).where(
+        Referral.campaign_id == run.campaign_id, Referral.env == run.env,
+        Referral.referrer_id == run.user.id))
+
+
+def _code_claimed(run: "Run") -> int:
+    return 1 if run.has_claimed_code() else 0
+
+
+STATE_MEASURES: dict[str, Callable[["Run"], int]] = {
+    "referrals": _users_referred,
+    "invite_code": _code_claimed,
+}
+
+
+def _measure(run: "Run", action: Action, state: ActionState, inp: Input) -> None:
+    state.progress = STATE_MEASURES[action.type](run)
+
+
+EVALUATORS: dict[str, Callable] = {
+    "visit": _one_more,
+    "api_call": _one_more,
+    "api_number": _set_value,
+    "api_score": _add_value,
+    "api_stream": _add_value,
+    "events_count": _one_more,
+    "events_value": _add_query,
+    "referrals": _measure,
+    "invite_code": _measure,
+}
+# Checked again when the action unlocks or the state changes.
+STATE_TYPES = tuple(STATE_MEASURES)
+
+
+class Run:
+    """One user's inputs in one campaign view, inside the caller's transaction."""
+
+    def __init__(self, session: Session, view: View, user: User, now: datetime, *, lock: bool = True):
+        self.session = session
+        self.view = view
+        self.c = view.compiled
+        self.user = user
+        self.now = now
+        self.campaign_id = view.campaign.id
+        self.env = view.env
+        self.outcome = Outcome()
+        if lock:
+            # Serialize this user's writes in this campaign before reading
+            # counters. Read-only views (progress) pass lock=False and never feed.
+            ledger.lock_balance(session, self.campaign_id, user.id, self.env, now)
+        self._states: dict[str, ActionState] | None = None
+        self._claimed: bool | None = None
+        self._referrer: int | None | bool = False
+
+    # -- lookups, loaded once per run --------------------------------------
+    @property
+    def states(self) -> dict[str, ActionState]:
+        if self._states is None:
+            rows = self.session.scalars(select(ActionState).where(
+                ActionState.campaign_id == self.campaign_id, ActionState.env == self.env,
+                ActionState.user_id == self.user.id))
+            self._states = {s.action_id: s for s in rows}
+        return self._states
+
+    def has_claimed_code(self) -> bool:
+        if self._claimed is None:
+            self._claimed = self.session.get(
+                InviteClaim, (self.campaign_id, self.env, self.user.id)) is not None
+        return self._claimed
+
+    def referrer_id(self) -> int | None:
+        if self._referrer is False:
+            row = self.session.get(Referral, (self.campaign_id, self.env, self.user.id))
+            self._referrer = row.referrer_id if row else None
+        return self._referrer
+
+    def code_claimed_now(self) -> None:
+        self._claimed = True
+
+    # -- state ---------------------------------------------------------------
+    def state(self, action: Action) -> ActionState:
+        """The action's counters for the current period (reset on a new one)."""
+        period = period_key(action.recurrence, self.now, self.c.timezone)
+        st = self.states.get(action.id)
+        if st is None or (st.action_type, st.recurrence) != (action.type, action.recurrence):
+            if st is None:
+                st = ActionState(campaign_id=self.campaign_id, env=self.env, user_id=self.user.id,
+                                 action_id=action.id)
+                self.session.add(st)
+                self.states[action.id] = st
+            # New action, or one whose type or period changed in a new version.
+            st.action_type, st.recurrence, st.period = action.type, action.recurrence, period
+            st.progress, st.paid_in_period, st.completions = 0, 0, 0
+            st.first_paid_period = st.first_paid_at = st.last_paid_at = None
+        elif st.period != period:
+            st.period, st.progress, st.paid_in_period = period, 0, 0
+        st.updated_at = self.now
+        return st
+
+    def paid_once(self, action_id: str) -> bool:
+        st = self.states.get(action_id)
+        return st is not None and st.completions > 0
+
+    def gate_open(self) -> bool:
+        """invite_only campaigns: nothing advances before a code is claimed."""
+        return not self.c.invite_only or self.has_claimed_code()
+
+    def lock_reason(self, action: Action) -> str | None:
+        """Why ``action`` cannot advance now, or None when it can."""
+        if not self.c.running(self.now):
+            return "the campaign is not running (status, starts_at or ends_at)"
+        if not self.gate_open():
+            return "this campaign is invite-only: claim an invite code first"
+        missing = [d for d in action.deps if not self.paid_once(d)]
+        if missing:
+            return f"action {action.id!r} is locked until {', '.join(map(repr, missing))} completed"
+        return None
+
+    def locked(self, action: Action) -> bool:
+        return self.lock_reason(action) is not None
+
+    @staticmethod
+    def finished(action: Action, st: ActionState) -> bool:
+        """A non-continuous action that paid in an earlier period is done for good."""
+        return not action.continuous and st.first_paid_period not in (None, st.period)
+
+    # -- feeding -------------------------------------------------------------
+    def feed(self, action: Action, inp: Input | None = None, *, report_locked: bool = True) -> bool:
+        """Advance ``action`` with ``inp`` and pay what is due; False if locked."""
+        if self.locked(action):
+            if report_locked:
+                self.outcome.locked.append(action.id)
+            return False
+        st = self.state(action)
+        if self.finished(action, st):
+            return True
+        EVALUATORS[action.type](self, action, st, inp or Input())
+        self.outcome.advanced.append({"aid": action.id, "progress": st.progress,
+                                      "target": action.threshold})
+        if action.type == "api_score":
+            self._pay_score(action, st, _floor(inp.value))
+        else:
+            for _ in range(self._due(action, st)):
+                self._pay(action, st)
+        return True
+
+    def recheck_states(self, only: list[str] | None = None) -> None:
+        """Evaluate state-type actions again (after an unlock, a referral, a claim)."""
+        for kind in STATE_TYPES:
+            for action in self.c.by_type.get(kind, []):
+                if only is None or action.id in only:
+                    self.feed(action, report_locked=False)
+
+    @staticmethod
+    def _due(action: Action, st: ActionState) -> int:
+        if st.progress < action.threshold:
+            return 0
+        if action.progressive:
+            return max(0, st.progress // action.threshold - st.paid_in_period)
+        return 1 if st.paid_in_period == 0 else 0
+
+    # -- paying --------------------------------------------------------------
+    def _pay_score(self, action: Action, st: ActionState, value: int) -> None:
+        if value > 0:
+            self._record_payout(action, st, value)
+
+    def _pay(self, action: Action, st: ActionState) -> None:
+        self._record_payout(action, st, action.payout)
+
+    def _record_payout(self, action: Action, st: ActionState, amount: int) -> None:
+        first = st.completions == 0
+        st.paid_in_period += 1
+        st.completions += 1
+        st.last_paid_at = self.now
+        if first:
+            st.first_paid_at, st.first_paid_period = self.now, st.period
+        self.session.add(Completion(
+            campaign_id=self.campaign_id, env=self.env, user_id=self.user.id, action_id=action.id,
+            quest_id=action.quest, xp=amount, period=st.period, version=self.view.version,
+            completed_at=self.now))
+        self.credit(self.user.id, "task", amount, source=TASK_SOURCE,
+                    meta={"aid": action.id, "cid": action.quest}, action=action)
+        self.outcome.completed.append({"aid": action.id, "cid": action.quest, "xp": amount})
+        if action.ref_xp > 0 and self.referrer_id() is not None:
+            self.credit(self.referrer_id(), "referral", action.ref_xp, source=REF_SOURCE,
+                        meta={"aid": action.id, "referee_id": self.user.id}, action=action)
+        if first:
+            self._after_first_payment(action)
+
+    def credit(self, user_id: int, kind: str, amount: int, *, source: str, meta: dict,
+               action: Action | None = None) -> None:
+        if amount <= 0:
+            return
+        ledger.post_entry(self.session, campaign_id=self.campaign_id, user_id=user_id,
+                          env=self.env, kind=kind, amount=amount, now=self.now, source=source,
+                          version=self.view.version, meta=meta)
+        self.outcome.payouts.append(Payout(user_id, kind, amount, action and action.id,
+                                           action and action.quest))
+
+    def _after_first_payment(self, action: Action) -> None:
+        if action.quest is not None:
+            self._check_quest(action.quest)
+        unlocked = [a for a in self.c.dependents.get(action.id, [])
+                    if self.c.actions[a].type in STATE_TYPES]
+        if unlocked:
+            self.recheck_states(unlocked)
+
+    def _check_quest(self, quest_id: str) -> None:
+        quest = self.c.quests[quest_id]
+        if not all(self.paid_once(a) for a in quest.required_ids):
+            return
+        key = (self.campaign_id, self.env, self.user.id, quest_id)
+        if self.session.get(QuestState, key) is None:
+            self.session.add(QuestState(campaign_id=self.campaign_id, env=self.env,
+                                        user_id=self.user.id, quest_id=quest_id,
+                                        completed_at=self.now))
+            self.outcome.quests.append(quest_id)
+
+    def finish(self) -> Outcome:
+        self.session.flush()
+        return self.outcome

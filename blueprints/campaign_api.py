@@ -179,7 +179,9 @@ EVENT_BODY = obj(
     account=STR, platform=STR, pid=STR, name=STR, env=ENV,
     id={**STR, "description": "the client's event id: repeated for the same user, counted once"},
     category=STR, data={"type": "object", "description": "at most 64 KiB of JSON"},
-    ts={"type": "number", "description": "the client's timestamp; stored, not used for periods"},
+    # Bounded so that it fits the BIGINT column: seconds, milliseconds or microseconds.
+    ts={"type": "number", "minimum": 0, "maximum": 10**16,
+        "description": "the client's timestamp; stored, not used for periods"},
 )
 
 

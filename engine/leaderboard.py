@@ -10,11 +10,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from models import Balance, User
 
+from . import buckets
 from .campaigns import View
 
 TOP_V1 = 100
@@ -56,26 +57,55 @@ def standings(session: Session, view: View, *, offset: int = 0, limit: int = TOP
 
 
 def rank_of(session: Session, view: View, user_id: int | None) -> int | None:
-    """The user's position, or None when they have no positive total."""
+    """The user's position, or None when they have no positive total.
+
+    Users in higher score buckets are counted from the bucket table; inside
+    the user's own bucket, two short index ranges count who is ahead.
+    """
     if user_id is None:
         return None
     me = session.get(Balance, (view.campaign.id, user_id, view.env))
     if me is None or me.total <= 0:
         return None
-    ahead = session.scalar(select(func.count()).select_from(Balance).where(
-        Balance.campaign_id == view.campaign.id, Balance.env == view.env,
-        or_(Balance.total > me.total,
-            and_(Balance.total == me.total,
-                 or_(Balance.total_reached_at < me.total_reached_at,
-                     and_(Balance.total_reached_at == me.total_reached_at,
-                          Balance.user_id < user_id))))))
-    return int(ahead) + 1
+    cid, env = view.campaign.id, view.env
+    mine = buckets.bucket_of(me.total)
+    _, high = buckets.bounds(mine)
+    here = (Balance.campaign_id == cid, Balance.env == env)
+    higher_in_bucket = session.scalar(select(func.count()).select_from(Balance).where(
+        *here, Balance.total > me.total, Balance.total < high))
+    tied_ahead = session.scalar(select(func.count()).select_from(Balance).where(
+        *here, Balance.total == me.total,
+        or_(Balance.total_reached_at < me.total_reached_at,
+            and_(Balance.total_reached_at == me.total_reached_at, Balance.user_id < user_id))))
+    return buckets.users_above(session, cid, env, mine) + int(higher_in_bucket) + int(tied_ahead) + 1
 
 
 def around(session: Session, view: View, user_id: int | None, n: int) -> list[Standing]:
-    """The ``n`` users above the caller, the caller, and the ``n`` below."""
+    """The ``n`` users above the caller, the caller, and the ``n`` below.
+
+    Walks the rank index from the caller's row in both directions (keyset),
+    so a caller deep in a long board costs as little as one near the top.
+    """
     rank = rank_of(session, view, user_id)
     if rank is None:
         return []
-    start = max(0, rank - 1 - n)
-    return standings(session, view, offset=start, limit=(rank - 1 - start) + 1 + n)
+    me = session.get(Balance, (view.campaign.id, user_id, view.env))
+    base = _ranked(view)
+    mine = tuple_(Balance.total_reached_at, Balance.user_id)
+    me_key = (me.total_reached_at, me.user_id)
+    ahead = session.execute(base.where(Balance.total == me.total, mine < me_key).order_by(
+        Balance.total_reached_at.desc(), Balance.user_id.desc()).limit(n)).all()
+    if len(ahead) < n:
+        ahead += session.execute(base.where(Balance.total > me.total).order_by(
+            Balance.total.asc(), Balance.total_reached_at.desc(), Balance.user_id.desc())
+            .limit(n - len(ahead))).all()
+    behind = session.execute(base.where(Balance.total == me.total, mine > me_key).order_by(
+        Balance.total_reached_at.asc(), Balance.user_id.asc()).limit(n)).all()
+    if len(behind) < n:
+        behind += session.execute(base.where(Balance.total < me.total).order_by(*ORDER)
+                                  .limit(n - len(behind))).all()
+    me_row = session.execute(base.where(Balance.user_id == user_id)).one()
+    rows = list(reversed(ahead)) + [me_row] + behind
+    first = rank - len(ahead)
+    return [Standing(first + i, u.id, u.account, public_name(u), u.avatar, b.total)
+            for i, (b, u) in enumerate(rows)]

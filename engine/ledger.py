@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from models import Balance, CampaignCounter, LedgerEntry
 
+from . import buckets
 from .errors import InsufficientBalance, InvalidInput
 from .storage import held_locks, insert_ignore
 
@@ -119,7 +120,9 @@ def post_entry(session: Session, *, campaign_id: int, user_id: int, env: str, ki
     session.add(entry)
     bucket = bucket_of(kind)
     setattr(row, bucket, getattr(row, bucket) + amount)
+    old_total = row.total
     row.total = row.xp + row.ref_xp + row.ugc_xp
+    buckets.moved(session, campaign_id, env, old_total, row.total)
     row.total_reached_at = now
     if amount > 0:
         row.total_earned += amount

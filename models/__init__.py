@@ -3,7 +3,7 @@ from .activity import ActionState, Completion, Event, QuestState
 from .base import Base
 from .campaign import Campaign
 from .idempotency import IdempotencyRecord
-from .ledger import Balance, CampaignCounter, LedgerEntry
+from .ledger import Balance, CampaignCounter, LedgerEntry, ScoreBucket
 from .organization import ApiKey, Operator, Organization
 from .referral import InviteClaim, InviteCode, RefCode, Referral
 from .user import User
@@ -11,5 +11,5 @@ from .user import User
 __all__ = [
     "ActionState", "ApiKey", "Balance", "Base", "Campaign", "CampaignCounter", "Completion", "Event",
     "IdempotencyRecord", "InviteClaim", "InviteCode", "LedgerEntry", "Operator", "Organization",
-    "QuestState", "RefCode", "Referral", "User",
+    "QuestState", "RefCode", "Referral", "ScoreBucket", "User",
 ]

@@ -78,3 +78,19 @@ class CampaignCounter(Base):
     env: Mapped[str] = mapped_column(String(8), primary_key=True)
     slot: Mapped[int] = mapped_column(primary_key=True)
     awarded: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class ScoreBucket(Base):
+    """How many ranked users (total > 0) have a total in each bucket.
+
+    Buckets are log-linear (see engine.leaderboard.bucket_of): a user's rank
+    is the count of the buckets above theirs plus a short index range inside
+    their own, so it costs the same with a thousand users or a million.
+    """
+
+    __tablename__ = "score_buckets"
+
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), primary_key=True)
+    env: Mapped[str] = mapped_column(String(8), primary_key=True)
+    bucket: Mapped[int] = mapped_column(primary_key=True)
+    users: Mapped[int] = mapped_column(BigInteger, default=0)

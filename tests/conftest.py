@@ -8,10 +8,12 @@ after each test.
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from datetime import datetime, timezone
 
 import pytest
 from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from app import create_app
@@ -29,19 +31,36 @@ def pytest_report_header(config):
     return f"database: {'PostgreSQL ' + PG_URL if PG_URL else 'SQLite (a file per test)'}"
 
 
+@contextmanager
+def scratch_database(suffix: str):
+    """A new, empty PostgreSQL database beside TEST_DATABASE_URL's, dropped after.
+
+    Named after the process, so several test runs can share one server.
+    """
+    name = f"questkit_{suffix}_{os.getpid()}"
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        conn.execute(text(f"CREATE DATABASE {name}"))
+    try:
+        yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        admin.dispose()
+
+
 @pytest.fixture(scope="session")
 def pg_schema():
-    """Create the schema once per run on PostgreSQL."""
+    """On PostgreSQL: a database of this run's own, its schema created once."""
     if not PG_URL:
         yield None
         return
-    engine = create_engine(PG_URL)
-    Base.metadata.drop_all(engine)
-    with engine.begin() as conn:  # tables Alembic tests may have left behind
-        conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
-    Base.metadata.create_all(engine)
-    engine.dispose()
-    yield PG_URL
+    with scratch_database("test") as url:
+        engine = create_engine(url)
+        Base.metadata.create_all(engine)
+        engine.dispose()
+        yield url
 
 
 def _truncate_all(url: str) -> None:

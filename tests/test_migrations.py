@@ -10,11 +10,10 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, text
-from sqlalchemy.engine import make_url
 
 from app import create_app
 from models import Base
-from tests.conftest import PG_URL
+from tests.conftest import PG_URL, scratch_database
 
 
 @pytest.fixture
@@ -22,15 +21,8 @@ def empty_db_url(tmp_path):
     if not PG_URL:
         yield f"sqlite:///{tmp_path / 'migrated.sqlite3'}"
         return
-    name = "questkit_migrations"
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        conn.execute(text(f"CREATE DATABASE {name}"))
-    yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-    admin.dispose()
+    with scratch_database("migrations") as url:
+        yield url
 
 
 def test_upgrade_on_an_empty_database_matches_the_models(empty_db_url, tmp_path):

@@ -6,11 +6,11 @@ from datetime import datetime, timezone
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 
-from engine import campaigns, ledger, organizations, users
+from engine import buckets, campaigns, ledger, organizations, users
 from engine.errors import InsufficientBalance, InvalidInput
-from models import Balance, LedgerEntry
+from models import Balance, LedgerEntry, ScoreBucket
 
 NOW = datetime(2026, 11, 22, tzinfo=timezone.utc)
 
@@ -71,6 +71,7 @@ def test_cached_balances_always_equal_the_sum_of_entries(wallet, ops):
     s, cid, uid = wallet
     s.execute(delete(LedgerEntry))
     s.execute(delete(Balance))
+    s.execute(delete(ScoreBucket))
     s.commit()
     for op, kind, amount, slot in ops:
         key = f"k{slot}" if op == "replay" else None
@@ -85,3 +86,16 @@ def test_cached_balances_always_equal_the_sum_of_entries(wallet, ops):
         assert cached == ledger.sum_entries(s, cid, uid, "live")
         if op == "strict":
             assert cached.total >= 0
+        # the rank index counts this user in the bucket of their total, and only there
+        counted = {b.bucket: b.users for b in s.scalars(select(ScoreBucket)) if b.users}
+        assert counted == ({buckets.bucket_of(cached.total): 1} if cached.total > 0 else {})
+
+
+@pytest.mark.parametrize("total", [1, 2, 63, 64, 65, 127, 128, 1000, 12345, 10**6, 10**9, 2**62])
+def test_score_buckets_are_monotonic_and_contain_their_totals(total):
+    b = buckets.bucket_of(total)
+    low, high = buckets.bounds(b)
+    assert low <= total < high
+    assert buckets.bucket_of(low) == b and buckets.bucket_of(high - 1) == b
+    assert buckets.bucket_of(high) == b + 1
+    assert buckets.bucket_of(total - 1) <= b if total > 1 else True

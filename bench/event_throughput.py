@@ -1,0 +1,75 @@
+"""POST /api/v1/event requests per second, next to a bare Flask insert.
+
+Both are served by gunicorn (2 workers x 4 threads) on SQLite and loaded by
+wrk with the same bodies (bench/event.lua: 1,000 users, events that match
+the example campaign's dice tasks). Rounds alternate between the two so
+machine noise hits both; the figure is the ratio of the medians.
+
+    .venv/bin/python bench/event_throughput.py [--rounds 3] [--seconds 10]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from _servers import ROOT, gunicorn, median, wrk  # noqa: E402
+
+
+def prepare_questkit(tmp: Path) -> tuple[dict, str]:
+    """A fresh SQLite database with the example campaign published and a key."""
+    from app import create_app
+    from engine import campaigns, keys, organizations
+    from extensions import db
+
+    env = {"DATABASE_URL": f"sqlite:///{tmp / 'questkit.sqlite3'}", "SECRET_KEY": "bench",
+           "QUESTKIT_INSTANCE": str(tmp / "instance")}
+    app = create_app({k: v for k, v in env.items() if k != "QUESTKIT_INSTANCE"}
+                     | {"INSTANCE_PATH": env["QUESTKIT_INSTANCE"]})
+    with app.app_context():
+        db.create_all()
+        now = app.extensions["questkit"].clock.now()
+        org = organizations.create_organization(db.session, "bench", now)
+        doc = json.loads((ROOT / "examples" / "campaign-example.json").read_text())
+        campaigns.put_draft(db.session, org.id, doc["id"], doc, now)
+        campaigns.publish(db.session, org.id, doc["id"], now)
+        _, key = keys.create_key(db.session, org.id, now)
+        db.session.commit()
+    return env, key
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--seconds", type=int, default=10)
+    p.add_argument("--connections", type=int, default=8)
+    args = p.parse_args()
+    script = Path(__file__).with_name("event.lua")
+    with tempfile.TemporaryDirectory() as d:
+        tmp = Path(d)
+        qk_env, key = prepare_questkit(tmp)
+        bare_env = {"BARE_DB": str(tmp / "bare.sqlite3")}
+        load_env = {"QK_KEY": key}
+        results = {"questkit": [], "bare": []}
+        with gunicorn("app:create_app()", qk_env, 2, 4) as qk_port, \
+                gunicorn("bare_app:create_app()", bare_env, 2, 4, cwd=ROOT / "bench") as bare_port:
+            # warm up both (imports, caches, page cache)
+            wrk(qk_port, script, 2, args.connections, load_env)
+            wrk(bare_port, script, 2, args.connections, load_env)
+            for r in range(args.rounds):
+                results["questkit"].append(wrk(qk_port, script, args.seconds, args.connections, load_env))
+                results["bare"].append(wrk(bare_port, script, args.seconds, args.connections, load_env))
+                print(f"round {r + 1}: questkit {results['questkit'][-1]:.0f} req/s, "
+                      f"bare {results['bare'][-1]:.0f} req/s", flush=True)
+    qk, bare = median(results["questkit"]), median(results["bare"])
+    print(f"POST /api/v1/event: questkit median {qk:.0f} req/s, bare insert median {bare:.0f} req/s, "
+          f"ratio {qk / bare:.2f} (target >= 0.5)")
+
+
+if __name__ == "__main__":
+    main()

@@ -31,22 +31,17 @@ def obj(required: list[str], **props) -> dict:
     return {"type": "object", "required": required, "properties": props}
 
 
-_validators: dict[int, object] = {}
-
-
-def _validator(schema: dict):
-    v = _validators.get(id(schema))
-    if v is None:
-        v = _validators[id(schema)] = make_validator(schema)
-    return v
+def validator_for(schema: dict):
+    """Compile once, at route registration; validating then costs no compilation."""
+    return make_validator(schema)
 
 
 def _reject_constant(name: str):
     raise ValueError(f"{name} is not valid JSON")
 
 
-def read_json(schema: dict | None = None):
-    """The request's JSON body, checked against ``schema``; InvalidInput otherwise.
+def read_json(validator=None):
+    """The request's JSON body, checked by ``validator``; InvalidInput otherwise.
 
     Content-Type is not required: curl users forget it, and the body is
     parsed as JSON either way.
@@ -58,13 +53,13 @@ def read_json(schema: dict | None = None):
         doc = json.loads(raw, parse_constant=_reject_constant)
     except (ValueError, RecursionError) as exc:
         raise InvalidInput(f"malformed JSON: {exc}") from None
-    if schema is not None:
-        check(schema, doc)
+    if validator is not None:
+        check(validator, doc)
     return doc
 
 
-def check(schema: dict, doc) -> None:
-    issues = schema_issues(_validator(schema), doc)
+def check(validator, doc) -> None:
+    issues = schema_issues(validator, doc)
     if issues:
         raise InvalidInput("; ".join(str(i) for i in issues[:5]),
                            [{"path": i.path, "message": i.message} for i in issues])
@@ -80,7 +75,11 @@ class Param:
     description: str = ""
 
 
-def read_query(params: tuple[Param, ...]) -> dict:
+def query_validator(params: tuple[Param, ...]):
+    return validator_for(obj([], **{p.name: p.schema for p in params}))
+
+
+def read_query(params: tuple[Param, ...], validator) -> dict:
     """Declared query parameters, converted and checked; undeclared ones ignored."""
     out = {}
     doc = {}
@@ -105,8 +104,7 @@ def read_query(params: tuple[Param, ...]) -> dict:
             value = value in ("true", "1")
         doc[p.name] = value
         out[p.name] = value
-    schema = obj([], **{p.name: p.schema for p in params})
-    check(schema, doc)
+    check(validator, doc)
     return out
 
 

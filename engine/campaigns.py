@@ -2,8 +2,7 @@
 from __future__ import annotations
 
 import copy
-import hashlib
-import json
+import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -34,7 +33,7 @@ def create_default_campaign(session: Session, org: Organization, now: datetime) 
     doc = {"id": DEFAULT_PID, "name": org.name}
     campaign = Campaign(org_id=org.id, pid=DEFAULT_PID, slug=DEFAULT_PID, draft=doc,
                         live=copy.deepcopy(doc), version=1, created_at=now,
-                        draft_updated_at=now, published_at=now)
+                        draft_updated_at=now, published_at=now, draft_rev=_rev(), live_rev=_rev())
     session.add(campaign)
     session.flush()
     return campaign
@@ -76,19 +75,22 @@ class View:
         return self.compiled.definition
 
 
+def _rev() -> str:
+    return secrets.token_hex(8)
+
+
 def view(campaign: Campaign, env: str) -> View:
     """Live reads the published definition, dev the draft (SPEC §1 environments)."""
     if env == "dev":
-        doc, version = campaign.draft, campaign.version + 1
-    elif campaign.live is None:
+        rev, version = campaign.draft_rev, campaign.version + 1
+    elif campaign.live_rev is None:
         raise UnknownCampaign(
             f"campaign {campaign.pid!r} has no published version (env=dev reads its draft)")
     else:
-        doc, version = campaign.live, campaign.version
-    # Keyed by content, not by id and version: ids are reused after a
-    # database is emptied, content never lies.
-    digest = hashlib.sha1(json.dumps(doc, sort_keys=True).encode()).hexdigest()
-    compiled = cache.get(digest, lambda: compile_definition(definitions.normalize(doc)))
+        rev, version = campaign.live_rev, campaign.version
+    # The document is loaded (a deferred column) only when not compiled yet.
+    compiled = cache.get((campaign.id, env, rev), lambda: compile_definition(
+        definitions.normalize(campaign.draft if env == "dev" else campaign.live)))
     return View(campaign, env, compiled, version)
 
 
@@ -121,12 +123,13 @@ def put_draft(session: Session, org_id: int, pid: str, doc, now: datetime) -> Ca
     _check_slug_free(session, org_id, slug, campaign)
     if campaign is None:
         campaign = Campaign(org_id=org_id, pid=pid, slug=slug, draft=doc, live=None, version=0,
-                            created_at=now, draft_updated_at=now)
+                            created_at=now, draft_updated_at=now, draft_rev=_rev())
         session.add(campaign)
     else:
         campaign.draft = doc
         campaign.draft_updated_at = now
-        if campaign.live is None:
+        campaign.draft_rev = _rev()
+        if campaign.live_rev is None:
             campaign.slug = slug
     session.flush()
     return campaign
@@ -151,6 +154,7 @@ def publish(session: Session, org_id: int, pid: str, now: datetime) -> tuple[Cam
     slug = campaign.draft.get("slug", campaign.draft["id"])
     _check_slug_free(session, org_id, slug, campaign)
     campaign.live = copy.deepcopy(campaign.draft)
+    campaign.live_rev = _rev()
     campaign.slug = slug
     campaign.version += 1
     campaign.published_at = now

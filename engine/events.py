@@ -56,6 +56,7 @@ def record_event(session: Session, view: View, user: User, *, name: str, now: da
             Event.user_id == user.id, Event.client_id == client_id)).one_or_none()
         if first is not None:
             return EventResult(first, True, run.finish())
+    session.scalars(select(Event).where(Event.user_id == user.id)).all()
     event = Event(campaign_id=view.campaign.id, env=view.env, user_id=user.id, name=name,
                   category=category, data=data, client_id=client_id, ts=ts, received_at=now)
     session.add(event)

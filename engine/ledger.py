@@ -72,16 +72,19 @@ def lock_balance(session: Session, campaign_id: int, user_id: int, env: str,
     if key in locked:
         locked[key].last_active_at = now
         return locked[key]
-    insert_ignore(session, Balance, {
-        "campaign_id": campaign_id, "user_id": user_id, "env": env, "xp": 0, "ref_xp": 0,
-        "ugc_xp": 0, "total": 0, "total_earned": 0, "total_spent": 0, "first_seen_at": now,
-    }, ["campaign_id", "user_id", "env"])
-    row = session.scalars(
+    locked_row = (
         select(Balance)
         .where(Balance.campaign_id == campaign_id, Balance.user_id == user_id, Balance.env == env)
         .with_for_update()
         .execution_options(populate_existing=True)
-    ).one()
+    )
+    row = session.scalars(locked_row).one_or_none()
+    if row is None:  # first activity: create the row (a racing request may win), then lock it
+        insert_ignore(session, Balance, {
+            "campaign_id": campaign_id, "user_id": user_id, "env": env, "xp": 0, "ref_xp": 0,
+            "ugc_xp": 0, "total": 0, "total_earned": 0, "total_spent": 0, "first_seen_at": now,
+        }, ["campaign_id", "user_id", "env"])
+        row = session.scalars(locked_row).one()
     locked[key] = row
     row.last_active_at = now
     return row

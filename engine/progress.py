@@ -29,7 +29,7 @@ def _action_status(run: Run, action: Action) -> dict:
     if action.type in STATE_TYPES and not (st is not None and Run.finished(action, st)):
         # States are shown as they are now, even if not checked since.
         progress = STATE_MEASURES[action.type](run)
-    done_for_good = not action.continuous and completions > 0
+    done_for_good = not action.continuous and completions > 0 and action.type != "api_score"
     done_this_period = action.continuous and paid_now > 0 and action.type != "api_score"
     if action.type != "api_score" and (done_for_good or done_this_period):
         status = "completed"

@@ -223,8 +223,13 @@ class Run:
 
     @staticmethod
     def finished(action: Action, st: ActionState) -> bool:
-        """A non-continuous action that paid in an earlier period is done for good."""
-        return not action.continuous and st.first_paid_period not in (None, st.period)
+        """A non-continuous action that paid in an earlier period is done for good.
+
+        api_score never "completes" (SPEC §2): each value is added whatever
+        ``continuous`` says, so it is never done.
+        """
+        return (not action.continuous and action.type != "api_score"
+                and st.first_paid_period not in (None, st.period))
 
     # -- feeding -------------------------------------------------------------
     def feed(self, action: Action, inp: Input | None = None, *, report_locked: bool = True) -> bool:

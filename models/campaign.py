@@ -18,8 +18,14 @@ class Campaign(Base):
     # The slug of the live definition (of the draft until first published):
     # the Rewards API finds campaigns by it.
     slug: Mapped[str] = mapped_column(String(256))
-    draft: Mapped[dict] = mapped_column(JSONType)
-    live: Mapped[dict | None] = mapped_column(JSONType)
+    # Deferred: a request needs neither document while the compiled one is
+    # cached (engine.compiled), and decoding them costs more than the query.
+    draft: Mapped[dict] = mapped_column(JSONType, deferred=True)
+    live: Mapped[dict | None] = mapped_column(JSONType, deferred=True)
+    # Random tokens renewed whenever the draft / live document changes: the
+    # cache key of the compiled definition. live_rev is None until published.
+    draft_rev: Mapped[str] = mapped_column(String(32), server_default="0")
+    live_rev: Mapped[str | None] = mapped_column(String(32))
     # 0 until first published; every publish that changes something bumps it.
     version: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -647,7 +647,7 @@ def test_a_changed_target_applies_from_then_on(summer):
     _republish(w, lambda doc: doc["quests"][0]["actions"][1].update(target=350))
     v2 = w.live(PID)
     assert action_status(w.s, v2, u, "bet_500", T0)["target"] == 350
-    out = roll(w.s, v2, u, T0, bet=50)
+    out = roll(w.s, v2, u, T0, bet=50).outcome
     assert "bet_500" in paid_aids(out)
     assert [e.version for e in entries(w.s, v2, u, kind="task")] == [2]
 

@@ -6,5 +6,8 @@ from models import Base
 
 # Plain SQLAlchemy models (models/) share this metadata, so Flask-SQLAlchemy's
 # session and Alembic both see every table.
-db = SQLAlchemy(metadata=Base.metadata)
+# expire_on_commit off: a request that ends its read transaction early (see
+# Ctx.begin_writes) keeps using what it loaded instead of reloading it
+# under the write lock.
+db = SQLAlchemy(metadata=Base.metadata, session_options={"expire_on_commit": False})
 migrate = Migrate()

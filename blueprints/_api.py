@@ -28,7 +28,7 @@ from engine import idempotency, keys
 from engine.clock import iso
 from engine.errors import (Conflict, EngineError, Forbidden, IdempotencyMismatch, InvalidInput,
                            NotFound, Unauthorized)
-from engine.storage import is_retryable, retrying, writing
+from engine.storage import is_retryable, retrying, write_intent, writing
 from extensions import db
 
 from ._json import Param, query_validator, read_json, read_query, validator_for
@@ -63,10 +63,26 @@ class Ctx:
     body: Any
     args: dict
     now: datetime
+    late_writes: bool = False  # reads run before the write lock (route writes="late")
 
     @property
     def session(self):
         return db.session
+
+    def begin_writes(self) -> None:
+        """Views of ``writes="late"`` routes call this between their reads and writes.
+
+        On SQLite it ends the read transaction so the write lock (BEGIN
+        IMMEDIATE) is held only for the writes: writers queue on one lock,
+        and the shorter they hold it the more of them get through. Nothing
+        has been written yet, so nothing is committed early. Elsewhere (and
+        when an Idempotency-Key made the request a writer from the start)
+        it does nothing.
+        """
+        if self.late_writes:
+            self.late_writes = False
+            db.session.commit()
+            write_intent.set(True)
 
 
 @dataclass
@@ -141,6 +157,7 @@ class Dialect:
               responses: dict[int, str] | None = None):
         """Register ``view(ctx, **path_args)`` as ``method rule`` on ``bp``."""
         writes = (method != "GET") if writes is None else writes
+        late = writes == "late"
         spec = RouteSpec(self, self.prefix + rule, method, summary, body, query, auth, publishable,
                          status, responses or {})
         ROUTES.append(spec)
@@ -148,8 +165,13 @@ class Dialect:
         def decorator(view):
             @wraps(view)
             def endpoint(**path_args):
-                with writing(writes):
-                    return retrying(lambda: self._attempt(spec, view, path_args))
+                # Late writers start as readers unless an Idempotency-Key makes
+                # their first statement a write (the record is claimed first).
+                start_as_writer = bool(writes) and not (
+                    late and "Idempotency-Key" not in request.headers and _sqlite())
+                with writing(start_as_writer):
+                    return retrying(lambda: self._attempt(spec, view, path_args,
+                                                          late and not start_as_writer))
 
             endpoint.openapi = spec
             bp.add_url_rule(rule, endpoint=view.__name__, view_func=endpoint, methods=[method])
@@ -157,17 +179,29 @@ class Dialect:
 
         return decorator
 
-    def _attempt(self, spec: RouteSpec, view, path_args: dict) -> Response:
+    def _attempt(self, spec: RouteSpec, view, path_args: dict, late: bool = False) -> Response:
         session = db.session
         try:
+            for name, value in path_args.items():
+                if "\x00" in value:
+                    raise InvalidInput(f"{name}: NUL characters are not allowed")
+            # Parse before touching the database (no lock is held while
+            # parsing), but report a bad key before bad input.
+            try:
+                body = read_json(spec.body_validator) if spec.body is not None else None
+                args = read_query(spec.query, spec.query_validator)
+                bad_input = None
+            except InvalidInput as exc:
+                bad_input = exc
             key = None
             if spec.auth:
                 key = keys.authenticate(session, self.credential())
                 if key.kind == "publishable" and not spec.publishable:
                     raise Forbidden("a publishable key can only read games data; use a secret key")
-            ctx = Ctx(org_id=key.org_id if key else None, key=key,
-                      body=read_json(spec.body_validator) if spec.body is not None else None,
-                      args=read_query(spec.query, spec.query_validator), now=services().clock.now())
+            if bad_input is not None:
+                raise bad_input
+            ctx = Ctx(org_id=key.org_id if key else None, key=key, body=body, args=args,
+                      now=services().clock.now(), late_writes=late)
             record = None
             idem_key = request.headers.get("Idempotency-Key")
             if spec.method == "POST" and idem_key is not None and key is not None:
@@ -213,6 +247,10 @@ class Dialect:
         if isinstance(result, Reply):
             return json_response(result.data if result.raw else self.ok(result.data), result.status)
         return json_response(self.ok(result), status)
+
+
+def _sqlite() -> bool:
+    return db.engine.dialect.name == "sqlite"
 
 
 def _http_message(exc: HTTPException) -> str:

@@ -8,6 +8,7 @@ known fields are strictly typed (a boolean is not a number).
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 
 from flask import request
@@ -40,6 +41,19 @@ def _reject_constant(name: str):
     raise ValueError(f"{name} is not valid JSON")
 
 
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):  # 1e400 parses as infinity, which no column can hold
+        raise ValueError(f"number out of range: {text[:40]}")
+    return value
+
+
+def _no_nul(value: str, where: str) -> None:
+    # PostgreSQL text and jsonb cannot hold U+0000; refuse it everywhere alike.
+    if "\x00" in value:
+        raise InvalidInput(f"{where}: NUL characters are not allowed")
+
+
 def read_json(validator=None):
     """The request's JSON body, checked by ``validator``; InvalidInput otherwise.
 
@@ -50,9 +64,11 @@ def read_json(validator=None):
     if not raw.strip():
         raise InvalidInput("a JSON request body is required")
     try:
-        doc = json.loads(raw, parse_constant=_reject_constant)
+        doc = json.loads(raw, parse_constant=_reject_constant, parse_float=_finite_float)
     except (ValueError, RecursionError) as exc:
         raise InvalidInput(f"malformed JSON: {exc}") from None
+    if b"\\u0000" in raw:
+        raise InvalidInput("request body: NUL characters (\\u0000) are not allowed")
     if validator is not None:
         check(validator, doc)
     return doc
@@ -83,6 +99,8 @@ def read_query(params: tuple[Param, ...], validator) -> dict:
     """Declared query parameters, converted and checked; undeclared ones ignored."""
     out = {}
     doc = {}
+    for name, value in request.args.items(multi=True):
+        _no_nul(value, name)
     for p in params:
         value = request.args.get(p.name)
         if value is None:

@@ -38,6 +38,16 @@ def _view(ctx: Ctx, pid, env) -> campaigns.View:
     return campaigns.view(campaign, campaigns.parse_env(env))
 
 
+def _writer(ctx: Ctx, account, platform):
+    """Look the user up, then take the write lock, then create them if new.
+
+    The reads before ctx.begin_writes() run outside SQLite's write lock.
+    """
+    user = users.find_user(ctx.session, ctx.org_id, account, platform)
+    ctx.begin_writes()
+    return user or users.ensure_user(ctx.session, ctx.org_id, account, platform, ctx.now)
+
+
 def secrets() -> list[str]:
     """Signing keys, newest last: SECRET_KEY_FALLBACKS then SECRET_KEY."""
     return [*current_app.config.get("SECRET_KEY_FALLBACKS", []), current_app.config["SECRET_KEY"]]
@@ -89,22 +99,22 @@ def _movement_data(movement) -> dict:
     return {"duplicate": movement.duplicate, **_balance_data(movement.balances)}
 
 
-@route(bp, "/user/reward", "POST", summary="Add xp to a user; an id repeated for the user is a no-op",
+@route(bp, "/user/reward", "POST", writes="late", summary="Add xp to a user; an id repeated for the user is a no-op",
        body=REWARD_BODY)
 def user_reward(ctx: Ctx):
     b = ctx.body
     view = _view(ctx, b["pid"], b.get("env"))
-    user = users.ensure_user(ctx.session, ctx.org_id, b["account"], b["platform"], ctx.now)
+    user = _writer(ctx, b["account"], b["platform"])
     return _movement_data(points.reward(ctx.session, view, user, reward_id=b["id"], xp=b["xp"],
                                         kind=b.get("kind"), now=ctx.now))
 
 
-@route(bp, "/user/withdraw", "POST", summary="Subtract xp from a user; strict never goes below zero",
+@route(bp, "/user/withdraw", "POST", writes="late", summary="Subtract xp from a user; strict never goes below zero",
        body=WITHDRAW_BODY, responses={409: "strict withdrawal larger than the user's total"})
 def user_withdraw(ctx: Ctx):
     b = ctx.body
     view = _view(ctx, b["pid"], b.get("env"))
-    user = users.ensure_user(ctx.session, ctx.org_id, b["account"], b["platform"], ctx.now)
+    user = _writer(ctx, b["account"], b["platform"])
     return _movement_data(points.withdraw(ctx.session, view, user, withdraw_id=b["id"], xp=b["xp"],
                                           strict=b.get("strict", False), now=ctx.now))
 
@@ -185,11 +195,11 @@ EVENT_BODY = obj(
 )
 
 
-@route(bp, "/event", "POST", summary="Store an event and advance the tasks it matches", body=EVENT_BODY)
+@route(bp, "/event", "POST", writes="late", summary="Store an event and advance the tasks it matches", body=EVENT_BODY)
 def post_event(ctx: Ctx):
     b = ctx.body
     view = _view(ctx, b["pid"], b.get("env"))
-    user = users.ensure_user(ctx.session, ctx.org_id, b["account"], b["platform"], ctx.now)
+    user = _writer(ctx, b["account"], b["platform"])
     result = events.record_event(
         ctx.session, view, user, name=b["name"], category=b.get("category"), data=b.get("data"),
         client_id=b.get("id"), ts=int(b["ts"]) if b.get("ts") is not None else None, now=ctx.now)
@@ -218,12 +228,12 @@ VALUE_BODY = obj(
 )
 
 
-@route(bp, "/action/value", "POST", summary="Feed an api_call, api_number or api_score action",
+@route(bp, "/action/value", "POST", writes="late", summary="Feed an api_call, api_number or api_score action",
        body=VALUE_BODY, responses={404: "unknown action", 409: "the action is locked"})
 def action_value(ctx: Ctx):
     b = ctx.body
     view = _view(ctx, b["pid"], b.get("env"))
-    user = users.ensure_user(ctx.session, ctx.org_id, b["account"], b["platform"], ctx.now)
+    user = _writer(ctx, b["account"], b["platform"])
     outcome = events.feed_value(ctx.session, view, user, aid=b["aid"], cid=b.get("cid"),
                                 value=b.get("value"), now=ctx.now)
     return _outcome_data(outcome, user)
@@ -235,12 +245,12 @@ STREAM_BODY = obj(
 )
 
 
-@route(bp, "/stream/value", "POST", summary="Add a value to every api_stream action of the stream",
+@route(bp, "/stream/value", "POST", writes="late", summary="Add a value to every api_stream action of the stream",
        body=STREAM_BODY)
 def stream_value(ctx: Ctx):
     b = ctx.body
     view = _view(ctx, b["pid"], b.get("env"))
-    user = users.ensure_user(ctx.session, ctx.org_id, b["account"], b["platform"], ctx.now)
+    user = _writer(ctx, b["account"], b["platform"])
     outcome = events.feed_stream(ctx.session, view, user, stream=b["stream"], value=b["value"],
                                  now=ctx.now)
     return _outcome_data(outcome, user)

@@ -10,7 +10,7 @@ from flask import Blueprint
 from engine import campaigns, invites, simulate
 
 from ._api import Ctx, Dialect, bearer_token
-from .campaign_api import _error, _ok
+from .campaign_api import NUMBER, _error, _ok
 from ._json import STR, Param, obj
 
 management_dialect = Dialect("management", "/api/v1/admin", bearer_token, _ok, _error)
@@ -74,8 +74,9 @@ def generate_codes(ctx: Ctx, pid: str):
 
 
 _EVENT = obj(["name"], name=STR, category=STR, data={"type": "object"})
-_VALUE = obj(["aid"], aid=STR, cid=STR, value={"type": "number"})
-_STREAM = obj(["stream", "value"], stream=STR, value={"type": "number", "minimum": 0})
+# Values bounded as in /action/value and /stream/value (counters are BIGINT columns).
+_VALUE = obj(["aid"], aid=STR, cid=STR, value=NUMBER)
+_STREAM = obj(["stream", "value"], stream=STR, value={**NUMBER, "minimum": 0})
 SIMULATE_BODY = obj(
     ["account", "platform"], account=STR, platform=STR,
     events={"type": "array", "items": _EVENT, "maxItems": 1000},

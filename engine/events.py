@@ -56,16 +56,28 @@ def record_event(session: Session, view: View, user: User, *, name: str, now: da
             Event.user_id == user.id, Event.client_id == client_id)).one_or_none()
         if first is not None:
             return EventResult(first, True, run.finish())
-    session.scalars(select(Event).where(Event.user_id == user.id)).all()
     event = Event(campaign_id=view.campaign.id, env=view.env, user_id=user.id, name=name,
                   category=category, data=data, client_id=client_id, ts=ts, received_at=now)
     session.add(event)
     doc = event_doc(event, user)
-    for action in run.c.by_event.get((category, name), []):
-        platform = action.event[2]
-        if platform is None or platform == user.platform:
-            run.feed(action, Input(event=doc))
+    matched = [a for a in run.c.by_event.get((category, name), [])
+               if a.event[2] is None or a.event[2] == user.platform]
+    _feed_all(run, matched, Input(event=doc))
     return EventResult(event, False, run.finish())
+
+
+def _feed_all(run: Run, actions: list, inp: Input) -> None:
+    """Feed one input to several actions, their locks decided as it arrives.
+
+    An action whose dep this very input pays stays locked for it, so what
+    counts never depends on the order of the actions in the definition.
+    """
+    locked = {a.id for a in actions if run.locked(a)}
+    for action in actions:
+        if action.id in locked:
+            run.outcome.locked.append(action.id)
+        else:
+            run.feed(action, inp)
 
 
 def _action(view: View, aid: str, cid: str | None):
@@ -111,8 +123,7 @@ def feed_stream(session: Session, view: View, user: User, *, stream: str, value,
     if value < 0:
         raise InvalidInput("value must be >= 0")
     run = Run(session, view, user, now)
-    for action in view.compiled.by_stream.get(stream, []):
-        run.feed(action, Input(value=value))
+    _feed_all(run, view.compiled.by_stream.get(stream, []), Input(value=value))
     return run.finish()
 
 

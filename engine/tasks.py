@@ -67,8 +67,17 @@ class Input:
     value: float | None = None
 
 
+MAX_PAYOUTS = 100
+# Counters saturate here: far above any target (<= 1e9), far below BIGINT.
+PROGRESS_CAP = 10**15
+
+
 def _floor(value) -> int:
     return math.floor(value)
+
+
+def _capped(value: int) -> int:
+    return max(-PROGRESS_CAP, min(PROGRESS_CAP, value))
 
 
 def _extract(action: Action, event: dict) -> int:
@@ -77,7 +86,7 @@ def _extract(action: Action, event: dict) -> int:
     items = found if isinstance(found, list) else [found]
     total = sum(v for v in items if isinstance(v, (int, float)) and not isinstance(v, bool)
                 and math.isfinite(v))
-    return max(0, _floor(total))
+    return max(0, min(PROGRESS_CAP, _floor(total)))
 
 
 # -- evaluators: each moves the counters of one state --------------------------
@@ -87,15 +96,15 @@ def _one_more(run: "Run", action: Action, state: ActionState, inp: Input) -> Non
 
 
 def _set_value(run: "Run", action: Action, state: ActionState, inp: Input) -> None:
-    state.progress = _floor(inp.value)
+    state.progress = _capped(_floor(inp.value))
 
 
 def _add_value(run: "Run", action: Action, state: ActionState, inp: Input) -> None:
-    state.progress += _floor(inp.value)
+    state.progress = _capped(state.progress + _floor(inp.value))
 
 
 def _add_query(run: "Run", action: Action, state: ActionState, inp: Input) -> None:
-    state.progress += _extract(action, inp.event)
+    state.progress = _capped(state.progress + _extract(action, inp.event))
 
 
 # States (not counts of inputs): measured afresh each time they are checked.
@@ -237,6 +246,8 @@ class Run:
         if self.locked(action):
             if report_locked:
                 self.outcome.locked.append(action.id)
+            if action.type in STATE_TYPES:
+                self._measure_while_locked(action)
             return False
         st = self.state(action)
         if self.finished(action, st):
@@ -263,7 +274,10 @@ class Run:
         if st.progress < action.threshold:
             return 0
         if action.progressive:
-            return max(0, st.progress // action.threshold - st.paid_in_period)
+            # One input pays at most MAX_PAYOUTS: a value of 1e12 against a
+            # target of 1 must not write a trillion entries. The rest stays
+            # due and is paid by the next inputs of the period.
+            return max(0, min(MAX_PAYOUTS, st.progress // action.threshold - st.paid_in_period))
         return 1 if st.paid_in_period == 0 else 0
 
     # -- paying --------------------------------------------------------------
@@ -323,6 +337,27 @@ class Run:
                                         completed_at=self.now))
             self.outcome.quests.append(quest_id)
 
+    # States are "checked again when the action unlocks" (SPEC §2). Deps and
+    # code claims unlock inside a run and recheck at once; a campaign that
+    # starts, or resumes after a pause, unlocks with no input of its own. So a
+    # state measured while locked is kept in its counters, and the user's next
+    # input pays it: no extra query unless something is actually due.
+    def _measure_while_locked(self, action: Action) -> None:
+        st = self.state(action)
+        if not self.finished(action, st):
+            EVALUATORS[action.type](self, action, st, Input())
+
+    def _pay_pending_states(self) -> None:
+        for kind in STATE_TYPES:
+            for action in self.c.by_type.get(kind, []):
+                st = self._states.get(action.id)
+                if (st is not None and (st.action_type, st.recurrence) == (action.type, action.recurrence)
+                        and self._due(action, st) > 0 and not self.finished(action, st)
+                        and not self.locked(action)):
+                    self.feed(action, report_locked=False)
+
     def finish(self) -> Outcome:
+        if self._states is not None:
+            self._pay_pending_states()
         self.session.flush()
         return self.outcome

@@ -365,3 +365,15 @@ def test_another_organizations_code_is_unknown_in_its_own_campaign(app, client, 
     err(client.get("/api/v1/code", query_string={"code": code, "pid": "default"}, headers=b), 404)
     reward(client, auth, "x", 1, pid="default")  # acme's own default still works
     ok(claim(client, auth, code, ADDR, pid="default"))
+
+
+def test_idempotency_key_replays_a_claim_instead_of_a_409(client, auth, summer):
+    [code] = generate(client, auth)
+    h = {**auth, "Idempotency-Key": "claim-1"}
+    body = {"code": code, "pid": PID, "used_by": ADDR}
+    first = client.post("/api/v1/code", json=body, headers=h)
+    again = client.post("/api/v1/code", json=body, headers=h)
+    assert first.status_code == again.status_code == 200 and again.json == first.json
+    assert again.headers.get("Idempotent-Replayed") == "true"
+    assert client.post("/api/v1/code", json={**body, "used_by": ADDR2}, headers=h).status_code == 422
+    assert used_by(client, auth, code) == [ADDR.lower()]

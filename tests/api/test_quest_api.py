@@ -17,7 +17,7 @@ from models import Event
 from tests.conftest import make_org
 
 from .quest_helpers import (PID, actions_by_id, balance, err, example, ok, progress, push,
-                            push_example, reward, row_counts, user)
+                            push_example, reward, row_counts, run_in_threads, user)
 
 DICE = {"platform": "wowhaus"}  # roll_5 and bet_500 only count events of wowhaus users
 GAME = {"name": "GameSession", "category": "dices"}
@@ -595,3 +595,119 @@ def test_another_organization_gets_404_on_every_endpoint(app, client, auth, summ
         err(client.get(path, query_string=user("alice"), headers=b), 404)
     assert row_counts(app) == after_org
     assert row_counts(app)["users"] == before["users"]
+
+
+def test_event_ts_is_stored_but_the_period_is_the_receive_time(client, auth, summer):
+    yesterday = int(datetime(2026, 11, 21, 12, 0, tzinfo=timezone.utc).timestamp())
+    paid = [ok(event(client, auth, id=f"e{i}", ts=yesterday))["paid"] for i in range(5)]
+    assert paid == [0, 0, 0, 0, 105]  # all five count today
+    assert {e["ts"] for e in events_list(client, auth)} == {yesterday}
+
+
+def test_idempotency_key_replays_an_event_and_a_value(client, auth, summer):
+    h = {**auth, "Idempotency-Key": "ev-1"}
+    body = user("gamer", "wowhaus", **GAME)
+    first = client.post("/api/v1/event", json=body, headers=h)
+    again = client.post("/api/v1/event", json=body, headers=h)
+    assert again.status_code == 200 and again.json == first.json
+    assert again.headers.get("Idempotent-Replayed") == "true"
+    assert len(events_list(client, auth)) == 1
+    assert client.post("/api/v1/event", json={**body, "name": "Other"}, headers=h).status_code == 422
+    h = {**auth, "Idempotency-Key": "val-1"}
+    v = user("alice", aid="bonus_score", value=10)
+    assert ok(client.post("/api/v1/action/value", json=v, headers=h))["paid"] == 10
+    assert ok(client.post("/api/v1/action/value", json=v, headers=h))["paid"] == 10  # the first answer
+    assert balance(client, auth, "alice")["xp"] == 10
+
+
+def test_oversized_event_is_413_in_the_envelope(app, client, auth, summer):
+    before = row_counts(app)
+    big = b'{"account": "a", "platform": "p", "pid": "summer_games", "name": "n", "data": {"x": "' + \
+        b"x" * (1024 * 1024) + b'"}}'
+    r = client.post("/api/v1/event", data=big, headers={**auth, "Content-Type": "application/json"})
+    assert "too large" in err(r, 413)
+    assert row_counts(app) == before
+
+
+@pytest.mark.parametrize("raw,message", [(b"1e400", "out of range"), (b"-1", "ts"), (b"1.5e16", "ts")])
+def test_absurd_ts_is_400(app, client, auth, summer, raw, message):
+    before = row_counts(app)
+    body = b'{"account": "a", "platform": "p", "pid": "summer_games", "name": "n", "ts": ' + raw + b"}"
+    r = client.post("/api/v1/event", data=body, headers={**auth, "Content-Type": "application/json"})
+    assert message in err(r, 400)
+    assert row_counts(app) == before
+
+
+# -- concurrency -----------------------------------------------------------------------------
+
+def test_concurrent_events_with_one_id_are_stored_and_counted_once(app, client, auth, summer):
+    def send(i):
+        r = event(client, auth, id="same", data={"bet": 100})
+        return r.status_code, r.json["data"]["duplicate"] if r.status_code == 200 else None
+
+    results = run_in_threads(10, send)
+    assert [code for code, _ in results] == [200] * 10, results
+    assert [dup for _, dup in results].count(False) == 1
+    assert len(events_list(client, auth)) == 1
+    by_id = actions_by_id(progress(client, auth, "gamer", "wowhaus"))
+    assert by_id["roll_5"]["progress"] == 1 and by_id["bet_500"]["progress"] == 100
+
+
+def test_concurrent_values_and_streams_pay_once(client, auth, summer):
+    def login(i):
+        r = value(client, auth, "daily_login")
+        return r.status_code, r.json["data"]["paid"]
+
+    results = run_in_threads(10, login)
+    assert {code for code, _ in results} == {200}
+    assert sorted(p for _, p in results) == [0] * 9 + [75]
+
+    def trade(i):
+        r = stream(client, auth, 1000)
+        return r.status_code, r.json["data"]["paid"]
+
+    results = run_in_threads(10, trade)
+    assert {code for code, _ in results} == {200}
+    assert sorted(p for _, p in results) == [0] * 9 + [300]
+    assert actions_by_id(progress(client, auth, "alice"))["volume"]["progress"] == 10000
+    assert balance(client, auth, "alice")["xp"] == 375
+
+
+# -- input the database could not store: a 400, never a 500 --------------------------------------
+
+# Known bug in engine/tasks.py (not this suite's to fix): _extract floors any finite number,
+# so a huge one overflows the BIGINT progress counter. Remove the marker once fixed.
+def test_events_value_with_an_absurd_number_saturates_instead_of_failing(client, auth, summer):
+    # Event data is free-form: an absurd number in it is stored, and the
+    # counter it feeds saturates (engine.tasks.PROGRESS_CAP) instead of overflowing.
+    r = event(client, auth, id="big", data={"bet": 1e300})
+    assert r.status_code == 200 and r.json["data"]["paid"] == 105
+    bet = actions_by_id(progress(client, auth, "gamer", platform="wowhaus"))["bet_500"]
+    assert bet["status"] == "completed" and bet["progress"] == 10**15
+
+
+def test_event_data_overflowing_to_infinity_is_400(app, client, auth, summer):
+    before = row_counts(app)
+    body = b'{"account": "a", "platform": "p", "pid": "summer_games", "name": "n", "data": {"x": 1e400}}'
+    r = client.post("/api/v1/event", data=body, headers={**auth, "Content-Type": "application/json"})
+    err(r, 400)  # 1e400 parses as infinity, which no JSON column can hold
+    assert row_counts(app) == before
+
+
+@pytest.mark.parametrize("body", [
+    b'{"account": "a\\u0000", "platform": "p", "pid": "summer_games", "name": "n"}',
+    b'{"account": "a", "platform": "p", "pid": "summer_games", "name": "n", "data": {"x": "\\u0000"}}',
+])
+def test_nul_characters_in_a_body_are_400(app, client, auth, summer, body):
+    before = row_counts(app)
+    r = client.post("/api/v1/event", data=body, headers={**auth, "Content-Type": "application/json"})
+    assert "NUL" in err(r, 400)  # PostgreSQL cannot store U+0000: refused on every database alike
+    assert row_counts(app) == before
+
+
+@pytest.mark.parametrize("path", ["/api/v1/user/progress", "/api/v1/events", "/api/v1/user/ref_id",
+                                  "/api/v1/leaderboard"])
+def test_nul_characters_in_query_parameters_are_400(app, client, auth, summer, path):
+    before = row_counts(app)
+    assert "NUL" in err(client.get(path, query_string=user("a\x00b"), headers=auth), 400)
+    assert row_counts(app) == before

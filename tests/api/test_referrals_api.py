@@ -469,3 +469,39 @@ def _every_endpoint(client, headers, pid):
     yield client.get("/api/v1/wallet/referrals", query_string=w, headers=headers)
     yield client.post("/api/v1/wallet/reward", json={**w, "id": "x", "xp": 1}, headers=headers)
     yield client.post("/api/v1/wallet/withdraw", json={**w, "id": "x", "xp": 1}, headers=headers)
+
+
+def test_another_organizations_users_and_ref_ids_are_unknown_in_its_own_campaign(app, client, auth, summer):
+    rid = ref_id(client, auth, "alice")
+    _, key_b = make_org(app, "globex")
+    b = {"Authorization": f"Bearer {key_b}"}
+    example_b = dict(summer)
+    push(client, b, example_b)  # globex has its own summer_games
+    err(set_by_ref_id(client, b, "bob", rid), 404)
+    err(set_referrer(client, b, "bob", "alice"), 404)
+    assert ref_id(client, b, "alice") != rid
+    assert balance(client, auth, "alice")["ref_xp"] == 0
+
+
+def test_concurrent_first_ref_id_calls_agree(client, auth, summer):
+    ids = run_in_threads(10, lambda i: ref_id(client, auth, "racer"))
+    assert len(set(ids)) == 1
+
+
+def test_wallet_writes_in_dev_are_a_sandbox(client, auth, summer):
+    ok(client.post("/api/v1/wallet/reward", json=wallet(id="d", xp=9, env="dev"), headers=auth))
+    ok(client.post("/api/v1/wallet/withdraw", json=wallet(id="d", xp=4, env="dev", strict=True), headers=auth))
+    assert balance(client, auth, ADDR, platform="web3", env="dev")["xp"] == 5
+    assert balance(client, auth, ADDR, platform="web3")["xp"] == 0
+    r = client.post("/api/v1/wallet/withdraw", json=wallet(id="l", xp=1, strict=True), headers=auth)
+    err(r, 409)
+
+
+@pytest.mark.parametrize("path", ["/api/v1/wallet/code", "/api/v1/wallet/ref_id", "/api/v1/wallet/referrals"])
+@pytest.mark.parametrize("missing", ["address", "pid"])
+def test_wallet_reads_without_a_parameter_are_400(app, client, auth, summer, path, missing):
+    ok(client.post("/api/v1/wallet/reward", json=wallet(id="hi", xp=1), headers=auth))
+    before = row_counts(app)
+    q = {k: v for k, v in wallet().items() if k != missing}
+    assert f"{missing}: is required" in err(client.get(path, query_string=q, headers=auth), 400)
+    assert row_counts(app) == before

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from engine import periods, progress
 
-from .world import T0, World, action_status, at, custom, task_paid, tick, ticks
+from .world import T0, World, action_status, at, custom, example, roll, task_paid, tick, ticks
 
 UTC = timezone.utc
 
@@ -86,7 +86,6 @@ def test_periods_reset_at_local_calendar_boundaries(session, recurrence, tz, fir
 
 
 def test_the_example_campaign_resets_roll_5_at_berlin_midnight(session):
-    from .world import example, roll
     w = World(session)
     w.publish(example())
     v = w.live("summer_games")

@@ -16,14 +16,13 @@ conftest clock's start, Sunday 2026-11-22 12:00Z, is 13:00 CET there):
 """
 from __future__ import annotations
 
-import copy
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import event as sa_event
 from sqlalchemy import func, select
 
-from engine import campaigns, events, invites, ledger, progress, referrals
+from engine import campaigns, events, invites, progress, referrals
 from engine.errors import Conflict, InvalidInput, NotFound
 from engine.tasks import EVALUATORS
 from models import Event, QuestState
@@ -148,7 +147,7 @@ def test_non_continuous_action_pays_only_in_its_first_paying_period(w):
     ticks(w.s, v, u, T0 + 30 * DAY, 5)
     assert task_paid(w.s, v, u, "t") == 10
     st = action_status(w.s, v, u, "t", T0 + 30 * DAY)
-    assert (st["status"], st["completions"]) == ("completed", 1)
+    assert (st["status"], st["completions"], st["next_reset_at"]) == ("completed", 1, None)
 
 
 def test_continuous_action_pays_again_in_every_new_period(summer):
@@ -252,6 +251,7 @@ def test_ref_xp_is_paid_to_the_referrer_each_time_the_referee_completes(summer):
     assert task_paid(w.s, v, bob, "roll_5") == 0  # bob is on discord: not a wowhaus roll
     value(w.s, v, bob, "score_update", 1000, T0)
     assert balances(w.s, v, ref).ref_xp == 80
+    assert {e.version for e in entries(w.s, v, ref) + entries(w.s, v, bob)} == {1}
 
 
 def test_ref_xp_of_a_stream_action_follows_each_payout(summer):
@@ -288,6 +288,32 @@ def test_events_for_an_action_locked_by_deps_are_stored_but_never_count_later(w)
     assert task_paid(w.s, v, u, "rolls") == 0
     ticks(w.s, v, u, T0, 1)
     assert task_paid(w.s, v, u, "rolls") == 100
+
+
+@pytest.mark.parametrize("dep_first", [True, False])
+def test_an_event_that_pays_a_dep_does_not_count_for_the_action_it_unlocks(w, dep_first):
+    first = tick("first", "once", count=1, xp=1)
+    second = tick("second", "once", count=1, xp=10, deps=["first"])
+    w.publish(custom([first, second] if dep_first else [second, first]))
+    v = w.live("custom")
+    u = w.user("alice")
+    out = ticks(w.s, v, u, T0)[0].outcome
+    assert (paid_aids(out), out.locked) == (["first"], ["second"])   # whatever the order
+    assert paid_aids(ticks(w.s, v, u, T0)[0].outcome) == ["second"]
+
+
+def test_a_stream_value_that_pays_a_dep_does_not_count_for_the_action_it_unlocks(w):
+    w.publish(custom([
+        {"id": "sooner", "name": "Sooner", "type": "api_stream", "stream": "s", "target": 5,
+         "xp": 1},
+        {"id": "later", "name": "Later", "type": "api_stream", "stream": "s", "target": 5,
+         "xp": 10, "deps": ["sooner"]},
+    ]))
+    v = w.live("custom")
+    u = w.user("alice")
+    assert paid_aids(stream(w.s, v, u, "s", 5, T0)) == ["sooner"]
+    assert paid_aids(stream(w.s, v, u, "s", 4, T0)) == []
+    assert paid_aids(stream(w.s, v, u, "s", 1, T0)) == ["later"]
 
 
 def test_a_value_for_an_action_locked_by_deps_is_a_conflict(w):
@@ -449,6 +475,38 @@ def test_invite_code_action_pays_when_a_code_is_claimed(summer):
     assert task_paid(w.s, v, u, "vip_code") == 40
     assert task_paid(w.s, v, other, "vip_code") == 0
     assert action_status(w.s, v, u, "vip_code", T0)["status"] == "completed"
+
+
+def test_a_referrals_count_reached_while_the_campaign_was_paused_pays_once_it_resumes(w):
+    doc = custom([{"id": "login", "name": "Login", "type": "api_call", "xp": 1},
+                  {"id": "friends", "name": "Friends", "type": "referrals", "count": 2, "xp": 100}],
+                 status="paused")
+    w.publish(doc)
+    ref = w.user("ref")
+    for i in range(2):
+        referrals.set_referrer(w.s, w.live("custom"), w.user(f"f{i}"), ref, T0)
+    assert task_paid(w.s, w.live("custom"), ref) == 0
+    doc["status"] = "active"
+    w.publish(doc)
+    v = w.live("custom")
+    # no referral of its own unlocks it: the user's next input checks it again
+    assert paid_aids(value(w.s, v, ref, "login", None, T0)) == ["login", "friends"]
+    value(w.s, v, ref, "login", None, T0 + DAY)
+    assert task_paid(w.s, v, ref, "friends") == 100
+
+
+def test_an_invite_code_claimed_before_the_campaign_starts_pays_once_it_runs(w):
+    w.publish(example())
+    v = w.live(PID)
+    u = w.user("alice")
+    code = invites.generate(w.s, v.campaign, count=1, now=T0)[0]
+    before = at("2026-05-20T12:00:00Z")
+    assert invites.claim(w.s, v, u, code, before).completed == []
+    assert action_status(w.s, v, u, "vip_code", before)["status"] == "locked"
+    out = roll(w.s, v, u, at("2026-06-01T08:00:00Z")).outcome
+    assert {"aid": "vip_code", "cid": "pro_player", "xp": 40} in out.completed
+    roll(w.s, v, u, at("2026-06-02T08:00:00Z"))
+    assert task_paid(w.s, v, u, "vip_code") == 40
 
 
 # -- invite_only --------------------------------------------------------------------
@@ -728,33 +786,41 @@ def test_an_event_id_repeated_for_the_same_user_is_stored_and_counted_once(summe
 
 # -- incremental cost ----------------------------------------------------------------
 
-def _statements_for_one_more_event(w, v, account: str, history: int) -> int:
+def _cost_of_one_more_event(w, v, account: str, history: int) -> tuple[int, int]:
+    """(SQL statements, ORM rows loaded) for one event after ``history`` earlier ones."""
     u = w.user(account)
     for i in range(history):
         roll(w.s, v, u, T0, bet=1, client_id=f"{account}-{i}")
     w.s.commit()
     engine = w.s.get_bind()
-    seen: list[str] = []
+    statements: list[str] = []
+    loaded: list[object] = []
 
-    def count(conn, cursor, statement, parameters, context, executemany):
-        seen.append(statement)
-    sa_event.listen(engine, "before_cursor_execute", count)
+    def on_statement(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    def on_load(session, instance):
+        loaded.append(instance)
+    sa_event.listen(engine, "before_cursor_execute", on_statement)
+    sa_event.listen(w.s, "loaded_as_persistent", on_load)
     try:
-        # 11th / 301st roll: pays nothing either way (11 // 5 == 10 // 5)
+        # the 11th / 301st roll: pays nothing either way (11 // 5 == 10 // 5)
         r = roll(w.s, v, u, T0, bet=1, client_id=f"{account}-last")
         w.s.commit()
     finally:
-        sa_event.remove(engine, "before_cursor_execute", count)
+        sa_event.remove(engine, "before_cursor_execute", on_statement)
+        sa_event.remove(w.s, "loaded_as_persistent", on_load)
     assert r.outcome.completed == [] and not r.duplicate
-    return len(seen)
+    return len(statements), len(loaded)
 
 
 def test_the_cost_of_an_event_does_not_grow_with_earlier_events(summer):
     w, v = summer
-    after_10 = _statements_for_one_more_event(w, v, "few", 10)
-    after_300 = _statements_for_one_more_event(w, v, "many", 300)
-    assert after_10 == after_300
-    assert after_300 <= 20
+    statements_10, rows_10 = _cost_of_one_more_event(w, v, "few", 10)
+    statements_300, rows_300 = _cost_of_one_more_event(w, v, "many", 300)
+    assert statements_10 == statements_300
+    assert rows_10 == rows_300
+    assert statements_300 <= 20 and rows_300 <= 20
     assert action_status(w.s, v, w.user("many"), "bet_500", T0)["progress"] == 301
 
 

@@ -9,7 +9,6 @@ from sqlalchemy.orm import Session
 
 from models import Campaign, InviteClaim, InviteCode, User
 
-from . import referrals
 from .campaigns import View
 from .codes import random_code
 from .errors import Conflict, InvalidInput, NotFound
@@ -88,11 +87,8 @@ def claim(session: Session, view: View, user: User, code: str, now: datetime) ->
                             code_id=row.id, claimed_at=now))
     session.flush()
     run.code_claimed_now()
-    pending = referrals.pending_referral(session, view, user)
-    if pending is not None:
-        referrals.pay_bonuses(run, pending)
     run.recheck_states()
-    return run.finish()
+    return run.finish()  # also pays referral bonuses that waited for the claim
 
 
 def release(session: Session, view: View, code: str, user: User | None) -> int:

@@ -59,9 +59,9 @@ def bucket_of(kind: str) -> str:
 
 
 def lock_balance(session: Session, campaign_id: int, user_id: int, env: str,
-                 now: datetime) -> Balance:
+                 now: datetime, *, active: bool = True) -> Balance:
     """The balance row, created if missing, locked until the transaction ends,
-    and marked active at ``now``.
+    and (``active``) marked active at ``now``.
 
     Every write for one (campaign, user, env) goes through this lock, which
     serializes them on PostgreSQL; SQLite's BEGIN IMMEDIATE already does.
@@ -70,7 +70,8 @@ def lock_balance(session: Session, campaign_id: int, user_id: int, env: str,
     locked = held_locks(session)
     key = (campaign_id, user_id, env)
     if key in locked:
-        locked[key].last_active_at = now
+        if active:
+            locked[key].last_active_at = now
         return locked[key]
     locked_row = (
         select(Balance)
@@ -86,14 +87,15 @@ def lock_balance(session: Session, campaign_id: int, user_id: int, env: str,
         }, ["campaign_id", "user_id", "env"])
         row = session.scalars(locked_row).one()
     locked[key] = row
-    row.last_active_at = now
+    if active:
+        row.last_active_at = now
     return row
 
 
 def post_entry(session: Session, *, campaign_id: int, user_id: int, env: str, kind: str,
                amount: int, now: datetime, source: str | None = None,
                idem_key: str | None = None, version: int | None = None,
-               meta: dict | None = None, strict: bool = False) -> Posted:
+               meta: dict | None = None, strict: bool = False, active: bool = True) -> Posted:
     """Append one entry and update the cached balance.
 
     ``idem_key``: an entry with the same key for this user, campaign and env
@@ -101,12 +103,14 @@ def post_entry(session: Session, *, campaign_id: int, user_id: int, env: str, ki
     entry comes back with ``duplicate=True``.
     ``strict``: refuse (InsufficientBalance) a debit that would take the
     user's total below zero.
+    ``active``: False for a credit the user did nothing for (a referrer's
+    share), which must not count them as active in /campaign/stats.
     """
     if kind not in KINDS:
         raise ValueError(f"unknown ledger kind {kind!r}")
     if not isinstance(amount, int) or isinstance(amount, bool) or amount == 0 or abs(amount) > MAX_AMOUNT:
         raise InvalidInput(f"amount must be a non-zero integer of at most {MAX_AMOUNT}")
-    row = lock_balance(session, campaign_id, user_id, env, now)
+    row = lock_balance(session, campaign_id, user_id, env, now, active=active)
     if idem_key is not None:
         first = session.scalars(select(LedgerEntry).where(
             LedgerEntry.campaign_id == campaign_id, LedgerEntry.user_id == user_id,

@@ -16,7 +16,6 @@ from .storage import insert_ignore
 from .tasks import Outcome, Run
 
 MAX_CHAIN = 10_000
-BONUS_SOURCE = "referral.bonus"
 
 
 def find_ref_id(session: Session, campaign: Campaign, user: User | None) -> str | None:
@@ -68,7 +67,7 @@ def set_referrer(session: Session, view: View, user: User, referrer: User, now: 
     # Lock both users in id order: two requests making A and B refer each
     # other must not both pass the cycle check.
     for uid in sorted((user.id, referrer.id)):
-        ledger.lock_balance(session, view.campaign.id, uid, view.env, now)
+        ledger.lock_balance(session, view.campaign.id, uid, view.env, now, active=uid == user.id)
     if referrer_of(session, view, user.id) is not None:
         raise Conflict("this user's referrer is already set")
     up, steps = referrer.id, 0
@@ -81,30 +80,11 @@ def set_referrer(session: Session, view: View, user: User, referrer: User, now: 
     session.add(referral)
     session.flush()
     run = Run(session, view, user, now)
-    if run.gate_open():
-        pay_bonuses(run, referral)
-    outcome = run.finish()
+    outcome = run.finish()  # pays the bonuses when the campaign is open to this user
     # The referrer's "referrals" tasks count this one.
-    referrer_run = Run(session, view, referrer, now)
+    referrer_run = Run(session, view, referrer, now, active=False)
     referrer_run.recheck_states([a.id for a in view.compiled.by_type.get("referrals", [])])
     return outcome.merge(referrer_run.finish())
-
-
-def pay_bonuses(run: Run, referral: Referral) -> None:
-    """referee_bonus and referrer_bonus, both into ref_xp, once per referral."""
-    if referral.bonus_paid:
-        return
-    referral.bonus_paid = True
-    c = run.c
-    run.credit(referral.user_id, "referral", c.referee_bonus, source=BONUS_SOURCE,
-               meta={"role": "referee", "referrer_id": referral.referrer_id})
-    run.credit(referral.referrer_id, "referral", c.referrer_bonus, source=BONUS_SOURCE,
-               meta={"role": "referrer", "referee_id": referral.user_id})
-
-
-def pending_referral(session: Session, view: View, user: User) -> Referral | None:
-    row = session.get(Referral, (view.campaign.id, view.env, user.id))
-    return row if row is not None and not row.bonus_paid else None
 
 
 def referrals_of(session: Session, view: View, referrer: User | None) -> list[dict]:

@@ -29,6 +29,7 @@ from .periods import period_key
 
 TASK_SOURCE = "task"
 REF_SOURCE = "task.ref_xp"
+BONUS_SOURCE = "referral.bonus"
 
 
 @dataclass
@@ -146,7 +147,8 @@ STATE_TYPES = tuple(STATE_MEASURES)
 class Run:
     """One user's inputs in one campaign view, inside the caller's transaction."""
 
-    def __init__(self, session: Session, view: View, user: User, now: datetime, *, lock: bool = True):
+    def __init__(self, session: Session, view: View, user: User, now: datetime, *,
+                 lock: bool = True, active: bool = True):
         self.session = session
         self.view = view
         self.c = view.compiled
@@ -155,10 +157,13 @@ class Run:
         self.campaign_id = view.campaign.id
         self.env = view.env
         self.outcome = Outcome()
+        self.active = active
         if lock:
             # Serialize this user's writes in this campaign before reading
             # counters. Read-only views (progress) pass lock=False and never feed.
-            ledger.lock_balance(session, self.campaign_id, user.id, self.env, now)
+            # ``active`` False: a run the user did not cause (a referrer's tasks
+            # rechecked after a referral) does not make them an active user.
+            ledger.lock_balance(session, self.campaign_id, user.id, self.env, now, active=active)
         self._states: dict[str, ActionState] | None = None
         self._claimed: bool | None = None
         self._referrer: int | None | bool = False
@@ -314,7 +319,8 @@ class Run:
             return
         ledger.post_entry(self.session, campaign_id=self.campaign_id, user_id=user_id,
                           env=self.env, kind=kind, amount=amount, now=self.now, source=source,
-                          version=self.view.version, meta=meta)
+                          version=self.view.version, meta=meta,
+                          active=user_id == self.user.id and self.active)
         self.outcome.payouts.append(Payout(user_id, kind, amount, action and action.id,
                                            action and action.quest))
 
@@ -356,7 +362,24 @@ class Run:
                         and not self.locked(action)):
                     self.feed(action, report_locked=False)
 
+    def _pay_pending_referral_bonus(self) -> None:
+        """Bonuses wait while the campaign is closed to the user (invite-only
+        without a code, paused, outside its window); the user's first input
+        once it is open pays them."""
+        if not (self.c.referee_bonus or self.c.referrer_bonus):
+            return
+        if self.referrer_id() is None or not self.gate_open() or not self.c.running(self.now):
+            return
+        referral = self.session.get(Referral, (self.campaign_id, self.env, self.user.id))
+        if not referral.bonus_paid:
+            referral.bonus_paid = True
+            self.credit(self.user.id, "referral", self.c.referee_bonus, source=BONUS_SOURCE,
+                        meta={"role": "referee", "referrer_id": referral.referrer_id})
+            self.credit(referral.referrer_id, "referral", self.c.referrer_bonus, source=BONUS_SOURCE,
+                        meta={"role": "referrer", "referee_id": referral.user_id})
+
     def finish(self) -> Outcome:
+        self._pay_pending_referral_bonus()
         if self._states is not None:
             self._pay_pending_states()
         self.session.flush()

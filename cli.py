@@ -4,6 +4,7 @@ keep names, arguments and what is printed last exactly as they are.
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import click
@@ -124,6 +125,34 @@ def demo():
     click.echo(raw)
 
 
+webhooks_cli = AppGroup("webhooks", help="Webhook delivery.")
+
+
+@webhooks_cli.command("work")
+@click.option("--once", is_flag=True, help="deliver what is due now, then exit")
+@click.option("--interval", default=1.0, show_default=True, help="seconds between polls when idle")
+def webhooks_work(once, interval):
+    """Deliver webhook messages (run beside the server; several on PostgreSQL)."""
+    import time as _time
+
+    from blueprints.campaign_api import allow_private_webhooks
+    from engine import delivery
+
+    settings = delivery.Settings(
+        allow_private=allow_private_webhooks(),
+        lease=timedelta(seconds=float(current_app.config.get("WEBHOOK_LEASE_SECONDS", 60))))
+    sent = 0
+    while True:
+        n = delivery.deliver_due(db.session, _now(), settings)
+        sent += n
+        if n == 0:
+            if once:
+                break
+            _time.sleep(interval)
+    db.session.remove()
+    click.echo(f"{sent} delivery attempts", err=True)
+
+
 def register_cli(app) -> None:
-    for group in (org_cli, key_cli, operator_cli, campaign_cli, demo):
+    for group in (org_cli, key_cli, operator_cli, campaign_cli, webhooks_cli, demo):
         app.cli.add_command(group)

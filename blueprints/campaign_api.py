@@ -8,7 +8,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app
 
 from engine import (campaign_stats, campaigns, events, invites, leaderboard, points, progress,
-                    referrals, tokens, users)
+                    referrals, tokens, users, webhooks)
 from engine.errors import InvalidInput, NotFound
 from engine.ledger import get_balances
 
@@ -460,3 +460,35 @@ def get_leaderboard(ctx: Ctx):
     if a["account"] is not None:
         data["rank"] = leaderboard.rank_of(ctx.session, view, user and user.id)
     return data
+
+
+# -- webhooks -----------------------------------------------------------------------
+
+HOOK_BODY = obj(
+    ["scope", "uri", "secret", "hook_id"], scope=STR, hook_id=STR,
+    uri={"type": "string", "minLength": 1, "maxLength": 2048},
+    secret={**STR, "description": "HMAC key; whsec_<base64> as in Standard Webhooks, or any text"},
+    pids={"type": "array", "items": STR, "maxItems": 1000,
+          "description": "only these campaigns; empty or absent: all"},
+)
+UNHOOK_BODY = obj(["scope", "hook_id"], scope=STR, hook_id=STR)
+
+
+@route(bp, "/hook", "POST", summary="Register (or update) a webhook for user activity", body=HOOK_BODY)
+def register_hook(ctx: Ctx):
+    b = ctx.body
+    webhooks.register(ctx.session, ctx.org_id, scope=b["scope"], hook_id=b["hook_id"], uri=b["uri"],
+                      secret=b["secret"], pids=b.get("pids") or [], now=ctx.now,
+                      allow_private=allow_private_webhooks())
+    return {}
+
+
+@route(bp, "/hook", "DELETE", summary="Unregister a webhook: deliveries stop", body=UNHOOK_BODY)
+def unregister_hook(ctx: Ctx):
+    webhooks.unregister(ctx.session, ctx.org_id, scope=ctx.body["scope"], hook_id=ctx.body["hook_id"],
+                        now=ctx.now)
+    return {}
+
+
+def allow_private_webhooks() -> bool:
+    return str(current_app.config.get("WEBHOOK_ALLOW_PRIVATE", "0")).lower() in ("1", "true", "yes")

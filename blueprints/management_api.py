@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from engine import campaigns, invites, simulate
+from engine import campaigns, delivery, invites, simulate, webhooks
 
 from ._api import Ctx, Dialect, bearer_token
 from .campaign_api import NUMBER, _error, _ok
@@ -94,3 +94,26 @@ def simulate_campaign(ctx: Ctx, pid: str):
     return simulate.simulate(ctx.session, campaign, account=b["account"], platform=b["platform"],
                              now=ctx.now, events_in=b.get("events", []), values=b.get("values", []),
                              streams=b.get("streams", []))
+
+
+@route(bp, "/hooks/<hook_id>/messages", summary="A hook's latest messages with their delivery attempts",
+       query=(Param("limit", schema={"type": "integer", "minimum": 1, "maximum": 500}),))
+def hook_messages(ctx: Ctx, hook_id: str):
+    hook = webhooks.get_hook(ctx.session, ctx.org_id, hook_id)
+    return {
+        "hook": {"hook_id": hook.hook_id, "scope": hook.scope, "uri": hook.uri, "pids": hook.pids,
+                 "active": hook.active, "disabled_reason": hook.disabled_reason},
+        "messages": [
+            {"id": m.msg_id, "type": m.type, "status": m.status, "attempts": len(attempts),
+             "next_attempt_at": m.next_attempt_at if m.status == "pending" else None,
+             "created_at": m.created_at, "delivered_at": m.delivered_at, "body": m.body,
+             "log": [{"at": a.attempted_at, "status_code": a.status_code, "latency_ms": a.latency_ms,
+                      "error": a.error, "response": a.response_excerpt} for a in attempts]}
+            for m, attempts in delivery.messages_of(ctx.session, hook, ctx.args["limit"] or 100)],
+    }
+
+
+@route(bp, "/messages/<msg_id>/redeliver", "POST", summary="Queue a message again, with a fresh schedule")
+def redeliver_message(ctx: Ctx, msg_id: str):
+    message = delivery.redeliver(ctx.session, ctx.org_id, msg_id, ctx.now)
+    return {"id": message.msg_id, "status": message.status, "next_attempt_at": message.next_attempt_at}

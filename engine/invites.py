@@ -87,6 +87,7 @@ def claim(session: Session, view: View, user: User, code: str, now: datetime) ->
                             code_id=row.id, claimed_at=now))
     session.flush()
     run.code_claimed_now()
+    run.emit("invite_code.used", {"code": row.code})
     run.recheck_states()
     return run.finish()  # also pays referral bonuses that waited for the claim
 

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from models import Balance, CampaignCounter, LedgerEntry
 
-from . import buckets
+from . import buckets, webhooks
 from .errors import InsufficientBalance, InvalidInput
 from .storage import held_locks, insert_ignore
 
@@ -137,6 +137,10 @@ def post_entry(session: Session, *, campaign_id: int, user_id: int, env: str, ki
     else:
         row.total_spent += -amount
     session.flush()
+    webhooks.emit(session, campaign_id=campaign_id, env=env, user_id=user_id,
+                  type="points.rewarded" if amount > 0 else "points.withdrawn",
+                  data={"amount": amount, "balance": row.total, "kind": kind,
+                        "id": str((meta or {}).get("id") or entry.id)}, now=now)
     return Posted(entry, Balances.of(row), duplicate=False)
 
 

@@ -80,6 +80,7 @@ def set_referrer(session: Session, view: View, user: User, referrer: User, now: 
     session.add(referral)
     session.flush()
     run = Run(session, view, user, now)
+    run.emit("referral.created", {"ref_account": referrer.account, "ref_platform": referrer.platform})
     outcome = run.finish()  # pays the bonuses when the campaign is open to this user
     # The referrer's "referrals" tasks count this one.
     referrer_run = Run(session, view, referrer, now, active=False)

@@ -73,6 +73,7 @@ def held_locks(session: Session) -> dict:
 @event.listens_for(Session, "after_transaction_end")
 def _forget_locks(session: Session, transaction) -> None:
     session.info.pop("qk_locks", None)
+    session.info.pop("qk_hooks", None)  # engine.webhooks reads hooks once per transaction
 
 
 def is_retryable(exc: BaseException) -> bool:

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from models import ActionState, Completion, InviteClaim, QuestState, Referral, User
 
-from . import ledger
+from . import ledger, webhooks
 from .campaigns import View
 from .compiled import Action
 from .periods import period_key
@@ -307,11 +307,17 @@ class Run:
         self.credit(self.user.id, "task", amount, source=TASK_SOURCE,
                     meta={"aid": action.id, "cid": action.quest}, action=action)
         self.outcome.completed.append({"aid": action.id, "cid": action.quest, "xp": amount})
+        self.emit("task.completed", {"cid": action.quest, "aid": action.id, "xp": amount})
         if action.ref_xp > 0 and self.referrer_id() is not None:
             self.credit(self.referrer_id(), "referral", action.ref_xp, source=REF_SOURCE,
                         meta={"aid": action.id, "referee_id": self.user.id}, action=action)
         if first:
             self._after_first_payment(action)
+
+    def emit(self, type: str, data: dict) -> None:
+        """A webhook message about this user, in this transaction."""
+        webhooks.emit(self.session, campaign_id=self.campaign_id, env=self.env, user_id=self.user.id,
+                      type=type, data=data, now=self.now)
 
     def credit(self, user_id: int, kind: str, amount: int, *, source: str, meta: dict,
                action: Action | None = None) -> None:
@@ -342,6 +348,7 @@ class Run:
                                         user_id=self.user.id, quest_id=quest_id,
                                         completed_at=self.now))
             self.outcome.quests.append(quest_id)
+            self.emit("quest.completed", {"cid": quest_id})
 
     # States are "checked again when the action unlocks" (SPEC §2). Deps and
     # code claims unlock inside a run and recheck at once; a campaign that

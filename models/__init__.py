@@ -7,8 +7,10 @@ from .ledger import Balance, CampaignCounter, LedgerEntry, ScoreBucket
 from .organization import ApiKey, Operator, Organization
 from .referral import InviteClaim, InviteCode, RefCode, Referral
 from .user import User
+from .webhook import Attempt, Hook, Message
 
 __all__ = [
+    "Attempt", "Hook", "Message",
     "ActionState", "ApiKey", "Balance", "Base", "Campaign", "CampaignCounter", "Completion", "Event",
     "IdempotencyRecord", "InviteClaim", "InviteCode", "LedgerEntry", "Operator", "Organization",
     "QuestState", "RefCode", "Referral", "ScoreBucket", "User",

@@ -1,0 +1,149 @@
+"""Webhook subscriptions and the transactional outbox (SPEC §6).
+
+``emit`` writes one message per matching hook into the session, so the
+message commits or rolls back with the change that caused it; the worker in
+engine.delivery sends it later, never inside a request's transaction.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import ipaddress
+import json
+import secrets
+import socket
+from datetime import datetime
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models import Campaign, Hook, Message, User
+
+from .clock import iso
+from .errors import InvalidInput, NotFound
+
+SCOPES = ("user_activity",)
+TYPES = ("task.completed", "quest.completed", "points.rewarded", "points.withdrawn",
+         "referral.created", "invite_code.used", "instant_win.won", "tier.reached", "badge.earned")
+
+
+# -- addresses ----------------------------------------------------------------------
+
+def check_uri(uri: str, allow_private: bool) -> None:
+    """https to public addresses only, unless allow_private (development, tests).
+
+    Checked at registration and again before every delivery: a name that
+    resolved to a public address yesterday may point inside today.
+    """
+    try:
+        parts = urlsplit(uri)
+        port = parts.port
+    except ValueError:
+        raise InvalidInput("uri is not a valid URL") from None
+    allowed = ("https", "http") if allow_private else ("https",)
+    if parts.scheme not in allowed or not parts.hostname:
+        raise InvalidInput("uri must be an https:// URL" if not allow_private
+                           else "uri must be an http(s):// URL")
+    if parts.username or parts.password:
+        raise InvalidInput("uri must not carry credentials")
+    if allow_private:
+        return
+    try:
+        infos = socket.getaddrinfo(parts.hostname, port or 443, proto=socket.IPPROTO_TCP)
+    except (socket.gaierror, UnicodeError):
+        raise InvalidInput(f"uri host {parts.hostname!r} does not resolve") from None
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0])
+        if not address.is_global:
+            raise InvalidInput(f"uri host {parts.hostname!r} resolves to a non-public address")
+
+
+# -- subscriptions ------------------------------------------------------------------
+
+def register(session: Session, org_id: int, *, scope: str, hook_id: str, uri: str, secret: str,
+             pids: list[str], now: datetime, allow_private: bool) -> Hook:
+    """Create or update (same scope and hook_id) a subscription; it is active again."""
+    if scope not in SCOPES:
+        raise InvalidInput(f"scope must be one of: {', '.join(SCOPES)}")
+    if secret.startswith("whsec_"):
+        try:
+            base64.b64decode(secret[len("whsec_"):], validate=True)
+        except ValueError:
+            raise InvalidInput("a whsec_ secret must be base64 after the prefix") from None
+    check_uri(uri, allow_private)
+    hook = session.scalars(select(Hook).where(Hook.org_id == org_id, Hook.scope == scope,
+                                              Hook.hook_id == hook_id).with_for_update()).one_or_none()
+    if hook is None:
+        hook = Hook(org_id=org_id, scope=scope, hook_id=hook_id, created_at=now)
+        session.add(hook)
+    hook.uri, hook.secret, hook.pids = uri, secret, list(pids)
+    hook.active, hook.disabled_reason, hook.updated_at = True, None, now
+    session.flush()
+    return hook
+
+
+def get_hook(session: Session, org_id: int, hook_id: str, scope: str = "user_activity") -> Hook:
+    hook = session.scalars(select(Hook).where(Hook.org_id == org_id, Hook.scope == scope,
+                                              Hook.hook_id == hook_id)).one_or_none()
+    if hook is None:
+        raise NotFound(f"unknown hook {hook_id!r}")
+    return hook
+
+
+def unregister(session: Session, org_id: int, *, scope: str, hook_id: str, now: datetime) -> None:
+    """Stop deliveries; the hook and its log stay for the delivery history."""
+    hook = get_hook(session, org_id, hook_id, scope)
+    hook.active, hook.disabled_reason, hook.updated_at = False, "unregistered", now
+
+
+# -- outbox ---------------------------------------------------------------------------
+
+def _active_hooks(session: Session, org_id: int) -> list[Hook]:
+    # Read once per transaction: a request that pays ten entries emits ten times.
+    cache = session.info.setdefault("qk_hooks", {})
+    if org_id not in cache:
+        cache[org_id] = list(session.scalars(select(Hook).where(
+            Hook.org_id == org_id, Hook.active.is_(True))))
+    return cache[org_id]
+
+
+def emit(session: Session, *, campaign_id: int, env: str, user_id: int, type: str, data: dict,
+         now: datetime) -> int:
+    """Queue ``type`` for every hook that wants it; returns how many messages.
+
+    The sandbox (env=dev) sends nothing.
+    """
+    if env != "live":
+        return 0
+    campaign = session.get(Campaign, campaign_id)
+    hooks = [h for h in _active_hooks(session, campaign.org_id) if not h.pids or campaign.pid in h.pids]
+    if not hooks:
+        return 0
+    user = session.get(User, user_id)
+    body = json.dumps({
+        "type": type,
+        "timestamp": iso(now),
+        "data": {"pid": campaign.pid, "account": user.account, "platform": user.platform, **data},
+    }, separators=(",", ":"), default=str)
+    for hook in hooks:
+        session.add(Message(msg_id="msg_" + secrets.token_hex(12), hook_pk=hook.id, type=type,
+                            body=body, status="pending", attempts=0, next_attempt_at=now,
+                            created_at=now))
+    return len(hooks)
+
+
+# -- signatures --------------------------------------------------------------------------
+
+def signing_key(secret: str) -> bytes:
+    """whsec_ secrets are base64 (Standard Webhooks); any other is its UTF-8 bytes."""
+    if secret.startswith("whsec_"):
+        return base64.b64decode(secret[len("whsec_"):])  # checked at registration
+    return secret.encode("utf-8")
+
+
+def signature(secret: str, msg_id: str, timestamp: int, body: str) -> str:
+    signed = f"{msg_id}.{timestamp}.{body}".encode("utf-8")
+    digest = hmac.new(signing_key(secret), signed, hashlib.sha256).digest()
+    return "v1," + base64.b64encode(digest).decode("ascii")

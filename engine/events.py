@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+import random
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select
@@ -15,9 +16,14 @@ from sqlalchemy.orm import Session
 
 from models import Event, User
 
+from . import instant_win
 from .campaigns import View
 from .errors import Conflict, InvalidInput, NotFound
+from .mechanics import MechanicsResult, check_milestones, triggers_instant_win
+from .mechanics import apply as apply_mechanics
 from .tasks import Input, Outcome, Run
+
+_system_random = random.SystemRandom()
 
 MAX_DATA_BYTES = 64 * 1024
 VALUE_TYPES = ("api_call", "api_number", "api_score")
@@ -28,6 +34,7 @@ class EventResult:
     event: Event
     duplicate: bool
     outcome: Outcome
+    mechanics: MechanicsResult = field(default_factory=MechanicsResult)
 
 
 def event_doc(event: Event, user: User) -> dict:
@@ -39,8 +46,13 @@ def event_doc(event: Event, user: User) -> dict:
 
 def record_event(session: Session, view: View, user: User, *, name: str, now: datetime,
                  category: str | None = None, data: dict | None = None,
-                 client_id: str | None = None, ts: int | None = None) -> EventResult:
-    """Store an event and advance every action it matches.
+                 client_id: str | None = None, ts: int | None = None, rng=None) -> EventResult:
+    """Store an event and advance every action and mechanic it matches.
+
+    Mechanics (points per event type, instant win, milestones) match on the
+    name alone, the event type of the Rewards and Participants APIs. When
+    the name triggers an instant-win play and the user has none left, this
+    is a Conflict and nothing is recorded.
 
     An event whose ``client_id`` this user already sent to this campaign is
     not stored or counted again: the first one comes back as a duplicate.
@@ -56,6 +68,8 @@ def record_event(session: Session, view: View, user: User, *, name: str, now: da
             Event.user_id == user.id, Event.client_id == client_id)).one_or_none()
         if first is not None:
             return EventResult(first, True, run.finish())
+    if triggers_instant_win(run.c, name) and run.c.running(now) and run.gate_open():
+        instant_win.check_plays_left(run)
     event = Event(campaign_id=view.campaign.id, env=view.env, user_id=user.id, name=name,
                   category=category, data=data, client_id=client_id, ts=ts, received_at=now)
     session.add(event)
@@ -63,7 +77,12 @@ def record_event(session: Session, view: View, user: User, *, name: str, now: da
     matched = [a for a in run.c.by_event.get((category, name), [])
                if a.event[2] is None or a.event[2] == user.platform]
     _feed_all(run, matched, Input(event=doc))
-    return EventResult(event, False, run.finish())
+    mech = apply_mechanics(run, name, data, rng or _system_random)
+    outcome = run.finish()
+    # Milestones are a mechanic fed by events: checked after everything the
+    # event paid (tasks, pending bonuses, points, the prize).
+    check_milestones(run)
+    return EventResult(event, False, outcome, mech)
 
 
 def _feed_all(run: Run, actions: list, inp: Input) -> None:

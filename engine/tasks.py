@@ -163,7 +163,9 @@ class Run:
             # counters. Read-only views (progress) pass lock=False and never feed.
             # ``active`` False: a run the user did not cause (a referrer's tasks
             # rechecked after a referral) does not make them an active user.
-            ledger.lock_balance(session, self.campaign_id, user.id, self.env, now, active=active)
+            row = ledger.lock_balance(session, self.campaign_id, user.id, self.env, now, active=active)
+            # Milestones pay when total_earned crosses them during this run.
+            self.earned_at_start = row.total_earned
         self._states: dict[str, ActionState] | None = None
         self._claimed: bool | None = None
         self._referrer: int | None | bool = False

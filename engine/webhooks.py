@@ -94,6 +94,8 @@ def get_hook(session: Session, org_id: int, hook_id: str, scope: str = "user_act
 
 def unregister(session: Session, org_id: int, *, scope: str, hook_id: str, now: datetime) -> None:
     """Stop deliveries; the hook and its log stay for the delivery history."""
+    if scope not in SCOPES:  # bad input (400), not an unknown hook (404)
+        raise InvalidInput(f"scope must be one of: {', '.join(SCOPES)}")
     hook = get_hook(session, org_id, hook_id, scope)
     hook.active, hook.disabled_reason, hook.updated_at = False, "unregistered", now
 

@@ -5,12 +5,13 @@ from .campaign import Campaign
 from .idempotency import IdempotencyRecord
 from .ledger import Balance, CampaignCounter, LedgerEntry, ScoreBucket
 from .organization import ApiKey, Operator, Organization
+from .prizes import MilestoneReached, Play, PrizeStock, RuleAward
 from .referral import InviteClaim, InviteCode, RefCode, Referral
 from .user import User
 from .webhook import Attempt, Hook, Message
 
 __all__ = [
-    "Attempt", "Hook", "Message",
+    "Attempt", "Hook", "Message", "MilestoneReached", "Play", "PrizeStock", "RuleAward",
     "ActionState", "ApiKey", "Balance", "Base", "Campaign", "CampaignCounter", "Completion", "Event",
     "IdempotencyRecord", "InviteClaim", "InviteCode", "LedgerEntry", "Operator", "Organization",
     "QuestState", "RefCode", "Referral", "ScoreBucket", "User",

@@ -132,7 +132,8 @@ def test_events_count_progressive_pays_per_multiple_and_resets_daily(client, aut
     roll = actions_by_id(progress(client, auth, "gamer", "wowhaus"))["roll_5"]
     assert (roll["status"], roll["progress"], roll["completions"]) == ("available", 0, 2)
     paid = [ok(event(client, auth, id=f"d2-{i}"))["paid"] for i in range(5)]
-    assert paid == [0, 0, 0, 0, 105]
+    # 105 for roll_5, + 20 for crossing the bronze_250 milestone (210 -> 315 earned)
+    assert paid == [0, 0, 0, 0, 105 + 20]
 
 
 def test_event_of_another_platform_does_not_count(client, auth, summer):
@@ -440,7 +441,8 @@ def test_activity_lists_tasks_quests_rewards_and_xp(client, auth, clock, summer)
                                "completed_at": "2026-11-22T12:01:00Z"}]
     assert data["rewards"] == [{"id": "bonus-1", "kind": "promo", "xp": 7,
                                 "created_at": "2026-11-22T12:02:00Z"}]
-    assert data["xp"] == 75 + 105 + 105 + 7
+    # + 20: the 5th event took total_earned past the bronze_250 milestone (75 + 210)
+    assert data["xp"] == 75 + 105 + 105 + 20 + 7
 
 
 def test_activity_of_an_unknown_user_is_empty_and_creates_nothing(app, client, auth, summer):

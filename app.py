@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import random
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -33,6 +34,8 @@ class Services:
     """Things the adapters ask the app for, replaceable in tests."""
 
     clock: object = field(default_factory=SystemClock)
+    # Instant-win draws; tests pass a seeded random.Random.
+    rng: object = field(default_factory=random.SystemRandom)
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -70,7 +73,8 @@ def create_app(test_config: dict | None = None) -> Flask:
                      render_as_batch=True)
     with app.app_context():
         configure_engine(db.engine)
-    app.extensions["questkit"] = Services(clock=app.config.get("CLOCK") or SystemClock())
+    app.extensions["questkit"] = Services(clock=app.config.get("CLOCK") or SystemClock(),
+                                          rng=app.config.get("RNG") or random.SystemRandom())
 
     from blueprints import register_blueprints
     register_blueprints(app)

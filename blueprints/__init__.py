@@ -1,13 +1,13 @@
 """The one list of blueprints, and which dialect answers errors under a path."""
 from __future__ import annotations
 
-from . import campaign_api, docs, management_api
+from . import campaign_api, docs, management_api, rewards_api
 
-BLUEPRINTS = [campaign_api.bp, management_api.bp, docs.bp]
+BLUEPRINTS = [campaign_api.bp, management_api.bp, rewards_api.bp, docs.bp]
 
 # Longest prefix first: /api/v1/admin must win over /api/v1.
 DIALECTS = sorted(
-    [campaign_api.campaign_dialect, management_api.management_dialect],
+    [campaign_api.campaign_dialect, management_api.management_dialect, rewards_api.rewards_dialect],
     key=lambda d: len(d.prefix), reverse=True,
 )
 

@@ -64,10 +64,18 @@ class Ctx:
     args: dict
     now: datetime
     late_writes: bool = False  # reads run before the write lock (route writes="late")
+    post_commit: list = field(default_factory=list)
 
     @property
     def session(self):
         return db.session
+
+    def after_commit(self, fn) -> None:
+        """Run ``fn(data)`` once the request's transaction committed, before the
+        answer is written; it may complete ``data`` (e.g. whether an e-mail
+        went out). Side effects that must not happen for a rolled-back change,
+        like sending e-mail, belong here."""
+        self.post_commit.append(fn)
 
     def begin_writes(self) -> None:
         """Views of ``writes="late"`` routes call this between their reads and writes.
@@ -216,12 +224,20 @@ class Dialect:
                 record = claimed
             result = view(ctx, **path_args)
             resp = self._shape(result, spec.status)
-            if 200 <= resp.status_code < 300:
-                if record is not None:
-                    idempotency.store(record, resp.status_code, resp.get_data(as_text=True), session)
-                session.commit()
-            else:
+            if not 200 <= resp.status_code < 300:
                 session.rollback()
+                return resp
+            if record is not None:
+                idempotency.store(record, resp.status_code, resp.get_data(as_text=True), session)
+            session.commit()
+            if ctx.post_commit:
+                data = result.data if isinstance(result, Reply) else result
+                for fn in ctx.post_commit:
+                    fn(data)
+                resp = self._shape(result, spec.status)
+                if record is not None:  # replays answer what the client was told
+                    idempotency.store(record, resp.status_code, resp.get_data(as_text=True), session)
+                    session.commit()
             return resp
         except EngineError as exc:
             session.rollback()

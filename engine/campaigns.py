@@ -51,6 +51,10 @@ def get_campaign(session: Session, org_id: int, pid) -> Campaign:
     return campaign
 
 
+def list_campaigns(session: Session, org_id: int) -> list[Campaign]:
+    return list(session.scalars(select(Campaign).where(Campaign.org_id == org_id).order_by(Campaign.id)))
+
+
 def get_campaign_by_slug(session: Session, org_id: int, slug: str) -> Campaign:
     campaign = session.scalars(
         select(Campaign).where(Campaign.org_id == org_id, Campaign.slug == slug)

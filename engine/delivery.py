@@ -12,6 +12,7 @@ from __future__ import annotations
 import http.client
 import logging
 import random
+import socket
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -81,7 +82,7 @@ def send(hook: Hook, message: Message, settings: Settings) -> Result:
     """One POST, no redirects, 15 s; the address is checked again first."""
     started = time.perf_counter()
     try:
-        check_uri(hook.uri, settings.allow_private)
+        addresses = check_uri(hook.uri, settings.allow_private)
     except InvalidInput as exc:
         return Result(None, 0, f"refused: {exc.message}", None)
     parts = urlsplit(hook.uri)
@@ -96,6 +97,10 @@ def send(hook: Hook, message: Message, settings: Settings) -> Result:
     }
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     conn = conn_cls(parts.hostname, parts.port, timeout=TIMEOUT_S)
+    if addresses:
+        # Connect to the addresses just checked, not to a fresh DNS answer (rebinding);
+        # the Host header and TLS (SNI, certificate) still use the name.
+        conn._create_connection = _pinned(addresses)
     try:
         conn.request("POST", path, body=message.body.encode("utf-8"), headers=headers)
         resp = conn.getresponse()
@@ -105,6 +110,18 @@ def send(hook: Hook, message: Message, settings: Settings) -> Result:
         return Result(None, _ms(started), f"{type(exc).__name__}: {exc}"[:500], None)
     finally:
         conn.close()
+
+
+def _pinned(addresses: list[str]):
+    def create_connection(address, timeout=None, source_address=None):
+        port, last = address[1], None
+        for host in addresses:
+            try:
+                return socket.create_connection((host, port), timeout, source_address)
+            except OSError as exc:
+                last = exc
+        raise last
+    return create_connection
 
 
 def _ms(started: float) -> int:

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from itsdangerous import BadSignature, URLSafeSerializer
+from itsdangerous import BadSignature, TimestampSigner, URLSafeSerializer, URLSafeTimedSerializer
 
 from .errors import Unauthorized
 
 WIDGET_SALT = "questkit.widget-token.v1"
+PLAY_SESSION_SALT = "questkit.play-session.v1"
+PLAY_SESSION_HOURS = 12
 
 
 @dataclass(frozen=True)
@@ -38,3 +40,39 @@ def read_widget_token(secrets: list[str], token) -> WidgetIdentity:
         return WidgetIdentity(org_id=int(data["o"]), user_id=int(data["u"]))
     except (BadSignature, KeyError, TypeError, ValueError):
         raise Unauthorized("missing or invalid user token") from None
+
+
+@dataclass(frozen=True)
+class PlaySession:
+    org_id: int
+    user_id: int
+    campaign_id: int
+
+
+def timed_serializer(secrets: list[str], salt: str, now_ts: float) -> URLSafeTimedSerializer:
+    """A timed serializer whose "now" is the engine clock's, for signing and
+    for checking age alike, so tests can move time past an expiry."""
+
+    class _ClockSigner(TimestampSigner):
+        def get_timestamp(self) -> int:
+            return int(now_ts)
+
+    return URLSafeTimedSerializer(secrets, salt=salt, signer=_ClockSigner)
+
+
+def make_play_session(secrets: list[str], org_id: int, user_id: int, campaign_id: int,
+                      now_ts: float) -> str:
+    """A short-lived credential for one user on one campaign, started from a play link."""
+    return timed_serializer(secrets, PLAY_SESSION_SALT, now_ts).dumps(
+        {"o": org_id, "u": user_id, "c": campaign_id})
+
+
+def read_play_session(secrets: list[str], token, now_ts: float) -> PlaySession:
+    if not isinstance(token, str) or not token or len(token) > 1000:
+        raise Unauthorized("missing or invalid play session")
+    try:
+        data = timed_serializer(secrets, PLAY_SESSION_SALT, now_ts).loads(
+            token, max_age=PLAY_SESSION_HOURS * 3600)
+        return PlaySession(int(data["o"]), int(data["u"]), int(data["c"]))
+    except (BadSignature, KeyError, TypeError, ValueError):
+        raise Unauthorized("missing or invalid play session") from None

@@ -31,11 +31,13 @@ TYPES = ("task.completed", "quest.completed", "points.rewarded", "points.withdra
 
 # -- addresses ----------------------------------------------------------------------
 
-def check_uri(uri: str, allow_private: bool) -> None:
+def check_uri(uri: str, allow_private: bool) -> list[str]:
     """https to public addresses only, unless allow_private (development, tests).
 
     Checked at registration and again before every delivery: a name that
-    resolved to a public address yesterday may point inside today.
+    resolved to a public address yesterday may point inside today. Returns
+    the addresses checked (none when allow_private), so the worker connects
+    to exactly those and never to a second, unchecked DNS answer.
     """
     try:
         parts = urlsplit(uri)
@@ -49,15 +51,19 @@ def check_uri(uri: str, allow_private: bool) -> None:
     if parts.username or parts.password:
         raise InvalidInput("uri must not carry credentials")
     if allow_private:
-        return
+        return []
     try:
         infos = socket.getaddrinfo(parts.hostname, port or 443, proto=socket.IPPROTO_TCP)
     except (socket.gaierror, UnicodeError):
         raise InvalidInput(f"uri host {parts.hostname!r} does not resolve") from None
+    addresses: list[str] = []
     for info in infos:
         address = ipaddress.ip_address(info[4][0])
         if not address.is_global:
             raise InvalidInput(f"uri host {parts.hostname!r} resolves to a non-public address")
+        if str(address) not in addresses:
+            addresses.append(str(address))
+    return addresses
 
 
 # -- subscriptions ------------------------------------------------------------------

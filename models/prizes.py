@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import BigInteger, ForeignKey, Index, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, BigIntPK, JSONType, UTCDateTime
 
@@ -30,6 +30,9 @@ class Play(Base):
     win_code: Mapped[str | None] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     redeemed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    user = relationship("User", lazy="joined", viewonly=True)
+    campaign = relationship("Campaign", lazy="select", viewonly=True)
 
     __table_args__ = (Index("ix_plays_user", "campaign_id", "env", "user_id", "source", "id"),)
 

@@ -11,12 +11,15 @@ only webhook-timestamp is wall-clock time.
 from __future__ import annotations
 
 import base64
+import copy
 import hashlib
 import hmac
+import ipaddress
 import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -24,7 +27,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import create_engine, func, select, text
 from standardwebhooks.webhooks import Webhook
 
 from app import create_app
@@ -35,6 +38,7 @@ from models import Hook, Message
 from tests.conftest import PG_URL, START, make_org
 
 from .quest_helpers import err, ok, push_example, user
+from .quest_helpers import example as example_doc
 from .webhook_receiver import Receiver
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -282,6 +286,26 @@ def test_each_change_type_sends_its_message_with_the_documented_fields(app, clie
     task_ids = [data["id"] for t, data in actual if t == "points.rewarded" and data["kind"] != "reward"
                 and data["pid"] == PID]
     assert len(set(task_ids)) == len(task_ids)
+
+
+def test_instant_win_sends_instant_win_won_with_its_win_code(app, client, auth, receiver):
+    mechanics = copy.deepcopy(example_doc()["mechanics"])
+    mechanics["instant_win"]["tiers"] = [{"name": "Gold", "probability": 1.0, "points": 500}]
+    push_example(client, auth, mechanics=mechanics)
+    ok(register(client, auth, receiver.url()))
+    r = client.post("/v1/campaigns/summer-promo/events", json={"userId": "u1", "eventType": "purchase"},
+                    headers={"X-API-Secret": auth["Authorization"].removeprefix("Bearer ")})
+    assert r.status_code == 200, r.get_json()
+    win = r.get_json()["data"]["instantWin"]
+    assert win["won"] is True
+    work(app)
+    got = [(b["type"], b["data"]) for b in bodies(receiver.received())]
+    base = {"pid": PID, "account": "u1", "platform": "internal"}
+    assert ("instant_win.won", {**base, "prize_tier": "Gold", "points": 500, "win_code": win["winCode"]}) in got
+    # each ledger entry of the event has its own points.rewarded: the rule, the prize, the milestone
+    assert sorted((d["kind"], d["amount"]) for t, d in got if t == "points.rewarded") == [
+        ("event", 100), ("instant_win", 500), ("milestone", 20)]
+    assert len(got) == 4
 
 
 def test_the_sandbox_env_dev_sends_nothing(app, client, auth, receiver):
@@ -533,6 +557,32 @@ def test_a_message_emitted_in_a_rolled_back_session_is_never_sent(app, client, a
     assert receiver.received() == []
 
 
+def test_the_worker_holds_no_transaction_while_it_sends(app, client, auth, db_url, receiver):
+    """Sending waits on the network (up to 15 s): no snapshot or lock is held meanwhile."""
+    ok(register(client, auth, receiver.url()))
+    reward(client, auth, "alice", 5, "r1")
+    reward(client, auth, "bob", 5, "r2")
+    seen = []
+    probe_engine = create_engine(db_url)
+
+    def probe(index, rec):
+        with probe_engine.connect() as conn:
+            if PG_URL:
+                seen.append(conn.execute(text(
+                    "SELECT state FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND pid <> pg_backend_pid() AND state LIKE 'idle in transaction%'")).all())
+            else:
+                # (busy, wal frames, checkpointed): busy when a reader holds an old snapshot
+                seen.append(conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").all()[0][0])
+
+    receiver.on_request = probe
+    try:
+        assert work(app) == 2
+    finally:
+        probe_engine.dispose()
+    assert seen == ([[], []] if PG_URL else [0, 0])
+
+
 # -- subscriptions ---------------------------------------------------------------------------------
 
 def test_pids_limit_a_hook_to_those_campaigns(app, client, auth, receivers):
@@ -709,6 +759,51 @@ def test_a_private_hook_is_refused_at_delivery_when_the_app_runs_without_the_set
     assert len(receiver.received()) == 1
 
 
+def test_the_address_checked_is_the_address_connected_to(strict_app, auth, monkeypatch):
+    """DNS rebinding: a name that resolves to a public address when checked must not reach
+    loopback through a second lookup when the worker connects (SPEC §11)."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    listener.settimeout(0.2)
+    port = listener.getsockname()[1]
+    real_getaddrinfo, real_create_connection = socket.getaddrinfo, socket.create_connection
+    answers = []
+
+    def getaddrinfo(host, port_, *args, **kw):
+        if host != "rebind.test":
+            return real_getaddrinfo(host, port_, *args, **kw)
+        ip = "93.184.216.34" if len(answers) < 2 else "127.0.0.1"  # public for the two checks
+        answers.append(ip)
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (ip, int(port_ or 443)))]
+
+    def create_connection(address, *args, **kw):
+        try:
+            public = ipaddress.ip_address(address[0]).is_global
+        except ValueError:
+            public = False
+        if public:  # keep the test off the internet
+            raise ConnectionRefusedError("test: no connections to public addresses")
+        return real_create_connection(address, *args, **kw)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    monkeypatch.setattr(socket, "create_connection", create_connection)
+    monkeypatch.setattr(delivery, "TIMEOUT_S", 1)
+    client = strict_app.test_client()
+    try:
+        ok(register(client, auth, f"https://rebind.test:{port}/hook"))
+        reward(client, auth, "alice", 5, "r1")
+        assert work(strict_app) == 1
+        with pytest.raises(socket.timeout):
+            conn, _ = listener.accept()
+            conn.close()
+    finally:
+        listener.close()
+    [m] = log(client, auth)["messages"]
+    assert m["status"] == "pending" and m["log"][0]["status_code"] is None and m["log"][0]["error"]
+    assert answers[:2] == ["93.184.216.34", "93.184.216.34"]
+
+
 # -- bad input ---------------------------------------------------------------------------------------
 
 GOOD = {"scope": "user_activity", "uri": "http://127.0.0.1:9/hook", "secret": PLAIN, "hook_id": "prod",
@@ -762,3 +857,4 @@ def test_bad_hook_deletion_is_400_and_changes_nothing(app, client, auth, body):
 def test_deleting_an_unknown_hook_is_404(app, client, auth):
     err(unregister(client, auth, "nope"), 404)
     assert count(app, Hook) == 0
+

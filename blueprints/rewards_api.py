@@ -1,0 +1,150 @@
+"""The Rewards API (GamifyHost's dialect): /v1, X-API-Secret.
+
+Envelopes exactly as GamifyHost documents them: the award answers
+``{"message", "code": 201, "status": "success", "data"}``, everything else
+``{"status": "success", "data"}``; every error
+``{"status": "error", "code": <status>, "message": "..."}``; camelCase.
+The Games SDK endpoints (blueprints/games_api.py) share this dialect.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, request
+
+from engine import campaigns, events, instant_win, rewards, users
+from engine.errors import InvalidInput, NotFound
+from engine.ledger import get_balances
+from engine.users import INTERNAL_PLATFORM
+
+from ._api import Ctx, Dialect, Reply, services
+from ._json import BOOL, STR, obj
+
+
+def _ok(data):
+    return {"status": "success", "data": data}
+
+
+def _error(status, message, exc):
+    return {"status": "error", "code": status, "message": message}
+
+
+def rewards_key() -> str | None:
+    # Secret keys travel in X-API-Secret; the Games SDK sends X-API-Key.
+    return request.headers.get("X-API-Secret") or request.headers.get("X-API-Key")
+
+
+rewards_dialect = Dialect("rewards", "/v1", rewards_key, _ok, _error)
+bp = Blueprint("rewards_api", __name__, url_prefix="/v1")
+route = rewards_dialect.route
+
+
+def default_view(ctx: Ctx) -> campaigns.View:
+    campaign = campaigns.get_campaign(ctx.session, ctx.org_id, campaigns.DEFAULT_PID)
+    return campaigns.view(campaign, "live")
+
+
+def known_user(ctx: Ctx, user_id: str):
+    user = users.find_user(ctx.session, ctx.org_id, user_id, INTERNAL_PLATFORM)
+    if user is None:
+        raise NotFound(f"User {user_id!r} not found")
+    return user
+
+
+AWARD_BODY = obj(
+    ["userId", "eventType"], userId=STR, eventType=STR, displayName=STR,
+    email={"type": "string", "format": "email", "maxLength": 256},
+    metadata={"type": "object"}, reference=STR, sendPlayLink=BOOL,
+    linkExpiresInHours={"type": "integer", "minimum": 1, "maximum": 720},
+)
+
+
+@route(bp, "/points/award", "POST", summary="Award the default campaign's reward rule for an event type",
+       body=AWARD_BODY, status=201, writes="late",
+       responses={404: "No reward rule found for event type",
+                  409: "Duplicate reference, or max_per_user reached"})
+def award_points(ctx: Ctx):
+    b = ctx.body
+    view = default_view(ctx)
+    if b.get("sendPlayLink") and not (b.get("email")):
+        raise InvalidInput("email is required when sendPlayLink is true")
+    ctx.begin_writes()
+    user = users.ensure_user(ctx.session, ctx.org_id, b["userId"], INTERNAL_PLATFORM, ctx.now,
+                             name=b.get("displayName"), email=b.get("email"))
+    made = rewards.award(ctx.session, view, user, event_type=b["eventType"], now=ctx.now,
+                         reference=b.get("reference"), metadata=b.get("metadata"))
+    data = {"ledgerId": str(made.entry.id), "userId": user.account, "eventType": b["eventType"],
+            "pointsAwarded": made.points, "userBalance": made.balance,
+            "reference": b.get("reference"), "createdAt": made.entry.created_at}
+    if b.get("sendPlayLink"):
+        from . import play  # the play-link flow (blueprints/play.py)
+        data["playLink"] = play.issue_link(ctx, view, user, b.get("linkExpiresInHours", 48))
+    return Reply({"message": "Points awarded successfully", "code": 201, "status": "success",
+                  "data": data}, status=201, raw=True)
+
+
+EVENT_BODY = obj(["userId", "eventType"], userId=STR, eventType=STR, metadata={"type": "object"})
+
+
+@route(bp, "/campaigns/<slug>/events", "POST", body=EVENT_BODY, writes="late",
+       summary="Record a campaign event: mechanics, milestones, instant win and tasks",
+       responses={404: "Campaign not found or not active", 409: "User has exceeded maximum plays"})
+def campaign_event(ctx: Ctx, slug: str):
+    b = ctx.body
+    campaign = campaigns.get_campaign_by_slug(ctx.session, ctx.org_id, slug)
+    view = campaigns.view(campaign, "live")
+    if not view.compiled.running(ctx.now):
+        raise NotFound("Campaign not found or not active")
+    user = users.find_user(ctx.session, ctx.org_id, b["userId"], INTERNAL_PLATFORM)
+    ctx.begin_writes()
+    user = user or users.ensure_user(ctx.session, ctx.org_id, b["userId"], INTERNAL_PLATFORM, ctx.now)
+    result = events.record_event(ctx.session, view, user, name=b["eventType"], data=b.get("metadata"),
+                                 now=ctx.now, rng=services().rng)
+    draw = result.mechanics.draw
+    prize = draw.points if draw else 0
+    data = {
+        "pointsEarned": result.outcome.paid_to(user.id) - prize,
+        "totalPoints": get_balances(ctx.session, campaign.id, user.id, "live").total,
+        "milestones": _milestones(ctx, view, user),
+    }
+    if result.mechanics.triggered:
+        data["instantWin"] = {
+            "won": draw.won, "prizeTier": draw.tier, "pointsEarned": prize, "winCode": draw.win_code,
+            "message": (f"Congratulations! You won the {draw.tier} prize!" if draw.won
+                        else "No prize this time. Better luck next time!"),
+        }
+    data["message"] = "Event recorded successfully"
+    return data
+
+
+def _milestones(ctx: Ctx, view, user) -> list[dict]:
+    from engine.mechanics import milestone_status
+    from engine.tasks import Run
+    return milestone_status(Run(ctx.session, view, user, ctx.now, lock=False))
+
+
+def _play_data(play) -> dict:
+    return {"winCode": play.win_code, "prizeTier": play.tier, "pointsEarned": play.points_won,
+            "userId": play.user.account, "campaign": play.campaign.pid,
+            "createdAt": play.created_at, "redeemedAt": play.redeemed_at}
+
+
+def _win_code(ctx: Ctx, code: str):
+    ids = [c.id for c in campaigns.list_campaigns(ctx.session, ctx.org_id)]
+    return instant_win.find_win_code(ctx.session, ids, code)
+
+
+@route(bp, "/win-codes/<code>", summary="Look up a win code")
+def get_win_code(ctx: Ctx, code: str):
+    return _play_data(_win_code(ctx, code))
+
+
+@route(bp, "/win-codes/<code>/redeem", "POST", summary="Redeem a win code (once)",
+       responses={409: "already redeemed"})
+def redeem_win_code(ctx: Ctx, code: str):
+    play = instant_win.redeem(ctx.session, _win_code(ctx, code), ctx.now)
+    return _play_data(play)
+
+
+@route(bp, "/users/<user_id>", summary="A user's balance in the default campaign",
+       responses={404: "unknown user"})
+def get_user(ctx: Ctx, user_id: str):
+    return rewards.user_summary(ctx.session, default_view(ctx), known_user(ctx, user_id))

@@ -11,7 +11,7 @@ from __future__ import annotations
 from flask import Blueprint, request
 
 from engine import campaigns, events, instant_win, rewards, users
-from engine.errors import InvalidInput, NotFound
+from engine.errors import InvalidInput, NotFound, UnknownCampaign
 from engine.ledger import get_balances
 from engine.users import INTERNAL_PLATFORM
 
@@ -89,9 +89,12 @@ EVENT_BODY = obj(["userId", "eventType"], userId=STR, eventType=STR, metadata={"
        responses={404: "Campaign not found or not active", 409: "User has exceeded maximum plays"})
 def campaign_event(ctx: Ctx, slug: str):
     b = ctx.body
-    campaign = campaigns.get_campaign_by_slug(ctx.session, ctx.org_id, slug)
-    view = campaigns.view(campaign, "live")
-    if not view.compiled.running(ctx.now):
+    try:
+        campaign = campaigns.get_campaign_by_slug(ctx.session, ctx.org_id, slug)
+        view = campaigns.view(campaign, "live")
+    except UnknownCampaign:
+        view = None
+    if view is None or not view.compiled.running(ctx.now):
         raise NotFound("Campaign not found or not active")
     user = users.find_user(ctx.session, ctx.org_id, b["userId"], INTERNAL_PLATFORM)
     ctx.begin_writes()

@@ -31,7 +31,7 @@ class Play(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     redeemed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
-    user = relationship("User", lazy="joined", viewonly=True)
+    user = relationship("User", lazy="select", viewonly=True)
     campaign = relationship("Campaign", lazy="select", viewonly=True)
 
     __table_args__ = (Index("ix_plays_user", "campaign_id", "env", "user_id", "source", "id"),)

@@ -1,9 +1,9 @@
 """The one list of blueprints, and which dialect answers errors under a path."""
 from __future__ import annotations
 
-from . import campaign_api, docs, management_api, rewards_api
+from . import campaign_api, docs, games_api, management_api, play, rewards_api
 
-BLUEPRINTS = [campaign_api.bp, management_api.bp, rewards_api.bp, docs.bp]
+BLUEPRINTS = [campaign_api.bp, management_api.bp, rewards_api.bp, games_api.bp, play.bp, docs.bp]
 
 # Longest prefix first: /api/v1/admin must win over /api/v1.
 DIALECTS = sorted(

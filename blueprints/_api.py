@@ -13,6 +13,7 @@ endpoint gets the same guarantees for free:
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from dataclasses import dataclass, field
@@ -65,6 +66,9 @@ class Ctx:
     now: datetime
     late_writes: bool = False  # reads run before the write lock (route writes="late")
     post_commit: list = field(default_factory=list)
+    # Set by a route's own ``authenticate`` (a user credential instead of an API key).
+    principal: Any = None
+    idem_scope: str = ""
 
     @property
     def session(self):
@@ -107,6 +111,7 @@ class RouteSpec:
     publishable: bool
     status: int = 200
     responses: dict[int, str] = field(default_factory=dict)
+    authenticate: Callable | None = None
 
     def __post_init__(self):
         # Compiled once here: validating a request then costs no compilation.
@@ -162,12 +167,18 @@ class Dialect:
     def route(self, bp: Blueprint, rule: str, method: str = "GET", *, summary: str,
               body: dict | None = None, query: tuple[Param, ...] = (), auth: bool = True,
               publishable: bool = False, writes: bool | None = None, status: int = 200,
-              responses: dict[int, str] | None = None):
-        """Register ``view(ctx, **path_args)`` as ``method rule`` on ``bp``."""
+              responses: dict[int, str] | None = None, authenticate: Callable | None = None):
+        """Register ``view(ctx, **path_args)`` as ``method rule`` on ``bp``.
+
+        ``authenticate(ctx)``, for routes with ``auth=False`` that a user's own
+        credential opens: it raises Unauthorized or sets ctx.org_id,
+        ctx.principal and ctx.idem_scope (Idempotency-Keys are then kept per
+        that scope, so two users never replay each other's answers).
+        """
         writes = (method != "GET") if writes is None else writes
         late = writes == "late"
         spec = RouteSpec(self, self.prefix + rule, method, summary, body, query, auth, publishable,
-                         status, responses or {})
+                         status, responses or {}, authenticate)
         ROUTES.append(spec)
 
         def decorator(view):
@@ -210,12 +221,20 @@ class Dialect:
                 raise bad_input
             ctx = Ctx(org_id=key.org_id if key else None, key=key, body=body, args=args,
                       now=services().clock.now(), late_writes=late)
+            if spec.authenticate is not None:
+                spec.authenticate(ctx)
             record = None
             idem_key = request.headers.get("Idempotency-Key")
-            if spec.method == "POST" and idem_key is not None and key is not None:
+            if spec.method == "POST" and idem_key is not None and ctx.org_id is not None:
                 fp = idempotency.fingerprint(spec.method, request.path,
                                              request.get_data(cache=True))
-                claimed = idempotency.claim(session, key.org_id, idem_key, fp, ctx.now)
+                scoped = idem_key
+                if ctx.idem_scope:  # hashed: the stored key stays short whatever the scope
+                    if not idem_key or len(idem_key) > idempotency.MAX_KEY:
+                        raise InvalidInput(
+                            f"Idempotency-Key must be 1 to {idempotency.MAX_KEY} characters")
+                    scoped = ctx.idem_scope + hashlib.sha256(idem_key.encode()).hexdigest()
+                claimed = idempotency.claim(session, ctx.org_id, scoped, fp, ctx.now)
                 if isinstance(claimed, idempotency.Replay):
                     session.rollback()
                     resp = Response(claimed.body, status=claimed.status, mimetype="application/json")

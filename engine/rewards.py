@@ -14,6 +14,7 @@ from . import ledger
 from .campaigns import View
 from .errors import Conflict, DuplicateReference, NotFound
 from .storage import insert_ignore
+from .mechanics import check_milestones
 from .tasks import Run
 
 
@@ -70,7 +71,9 @@ def award(session: Session, view: View, user: User, *, event_type: str, now: dat
             # Lost a race to a request for another user with the same reference.
             raise DuplicateReference("Duplicate reference — points already awarded for this reference")
     run.finish()
-    return Award(posted.entry, posted.entry.amount, posted.balances.total)
+    check_milestones(run)  # an award that takes total_earned past a milestone pays it
+    total = ledger.get_balances(session, view.campaign.id, user.id, view.env).total
+    return Award(posted.entry, posted.entry.amount, total)
 
 
 def user_summary(session: Session, view: View, user: User) -> dict:

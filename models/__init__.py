@@ -5,6 +5,7 @@ from .campaign import Campaign
 from .idempotency import IdempotencyRecord
 from .ledger import Balance, CampaignCounter, LedgerEntry, ScoreBucket
 from .organization import ApiKey, Operator, Organization
+from .playlink import PlayLink
 from .prizes import MilestoneReached, Play, PrizeStock, RuleAward
 from .referral import InviteClaim, InviteCode, RefCode, Referral
 from .user import User
@@ -14,5 +15,5 @@ __all__ = [
     "Attempt", "Hook", "Message", "MilestoneReached", "Play", "PrizeStock", "RuleAward",
     "ActionState", "ApiKey", "Balance", "Base", "Campaign", "CampaignCounter", "Completion", "Event",
     "IdempotencyRecord", "InviteClaim", "InviteCode", "LedgerEntry", "Operator", "Organization",
-    "QuestState", "RefCode", "Referral", "ScoreBucket", "User",
+    "PlayLink", "QuestState", "RefCode", "Referral", "ScoreBucket", "User",
 ]

@@ -253,3 +253,14 @@ def test_win_codes_of_another_organization_are_404(app, client, rw):
 
 def test_user_resource_is_404_for_an_unknown_user(client, rw):
     assert "not found" in error_of(client.get("/v1/users/ghost", headers=rw), 404)
+
+
+def test_an_award_that_crosses_a_milestone_pays_it(client, rw):
+    # default-example: first_1000 pays 50 once total_earned reaches 1000
+    award(client, rw)  # signup 500
+    d = award(client, rw, eventType="referral").json["data"]  # 250
+    assert d["userBalance"] == 750
+    d = award(client, rw, eventType="referral").json["data"]  # 1000: crosses first_1000
+    assert (d["pointsAwarded"], d["userBalance"]) == (250, 1050)
+    d = award(client, rw, eventType="purchase").json["data"]
+    assert d["userBalance"] == 1150  # paid once

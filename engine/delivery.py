@@ -14,12 +14,12 @@ import logging
 import random
 import socket
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Callable
 from urllib.parse import urlsplit
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from models import Attempt, Hook, Message
@@ -136,16 +136,19 @@ def record(session: Session, message_pk: int, result: Result, now: datetime) -> 
         session.add(Attempt(message_pk=message.id, attempted_at=now, status_code=result.status_code,
                             latency_ms=result.latency_ms, error=result.error,
                             response_excerpt=result.excerpt))
+        if result.status_code == 410:
+            # Gone: the receiver asks us to stop, for this message and the hook.
+            hook = session.get(Hook, message.hook_pk)
+            hook.active, hook.disabled_reason, hook.updated_at = False, "receiver answered 410 Gone", now
+        if message.status != "pending":
+            # Settled meanwhile (by another worker after a lease ran out): its outcome stands.
+            session.commit()
+            return
         message.attempts += 1
         message.leased_until = None
         if result.delivered:
             message.status, message.delivered_at = "delivered", now
-        elif result.status_code == 410:
-            # Gone: the receiver asks us to stop, for this message and the hook.
-            message.status = "failed"
-            hook = session.get(Hook, message.hook_pk)
-            hook.active, hook.disabled_reason, hook.updated_at = False, "receiver answered 410 Gone", now
-        elif message.attempts > len(RETRY_AFTER):
+        elif result.status_code == 410 or message.attempts > len(RETRY_AFTER):
             message.status = "failed"
         else:
             wait = RETRY_AFTER[message.attempts - 1]
@@ -154,9 +157,19 @@ def record(session: Session, message_pk: int, result: Result, now: datetime) -> 
 
 
 def deliver_due(session: Session, now: datetime, settings: Settings) -> int:
-    """Send what is due now, one batch; returns how many attempts were made."""
+    """Send what is due now, one batch; returns how many attempts were made.
+
+    The batch is leased for ``settings.lease``; sending it may take longer (slow
+    receivers, a short lease). Once half the lease has gone by, the messages not
+    yet tried are handed back rather than sent under a lease that may run out
+    meanwhile, when another worker could claim and send them too.
+    """
     batch = claim(session, now, settings)
-    for message, hook in batch:
+    started, budget = time.monotonic(), settings.lease.total_seconds() / 2
+    for done, (message, hook) in enumerate(batch):
+        if done and time.monotonic() - started > budget:
+            _release(session, [m.id for m, _ in batch[done:]], now + settings.lease)
+            return done
         if not hook.active:
             result = Result(None, 0, "hook disabled or unregistered", None)
             _drop(session, message.id, now, result)
@@ -164,6 +177,16 @@ def deliver_due(session: Session, now: datetime, settings: Settings) -> int:
         result = send(hook, message, settings)
         record(session, message.id, result, now)
     return len(batch)
+
+
+def _release(session: Session, message_pks: list[int], leased_until: datetime) -> None:
+    """Give back messages this worker leased and did not try (only while still its lease)."""
+    session.rollback()
+    with writing():
+        session.execute(update(Message).where(
+            Message.id.in_(message_pks), Message.status == "pending",
+            Message.leased_until == leased_until).values(leased_until=None))
+        session.commit()
 
 
 def _drop(session: Session, message_pk: int, now: datetime, result: Result) -> None:

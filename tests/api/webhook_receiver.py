@@ -17,9 +17,9 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Callable
 
 
 @dataclass
@@ -69,7 +69,7 @@ class Receiver:
     def is_up(self) -> bool:
         return self._server is not None
 
-    def up(self) -> "Receiver":
+    def up(self) -> Receiver:
         if self._server is not None:
             return self
         server = ThreadingHTTPServer(("127.0.0.1", self.port), _handler_for(self), bind_and_activate=False)
@@ -84,7 +84,7 @@ class Receiver:
         self._thread.start()
         return self
 
-    def down(self) -> "Receiver":
+    def down(self) -> Receiver:
         """Stop listening; the port stays reserved, so connections are refused."""
         if self._server is None:
             return self

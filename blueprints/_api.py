@@ -142,6 +142,11 @@ def services():
     return current_app.extensions["questkit"]
 
 
+def signing_secrets() -> list[str]:
+    """Token signing keys, newest last: SECRET_KEY_FALLBACKS then SECRET_KEY."""
+    return [*current_app.config.get("SECRET_KEY_FALLBACKS", []), current_app.config["SECRET_KEY"]]
+
+
 @dataclass
 class Dialect:
     name: str

@@ -12,7 +12,7 @@ from engine import (campaign_stats, campaigns, events, invites, leaderboard, poi
 from engine.errors import InvalidInput, NotFound
 from engine.ledger import get_balances
 
-from ._api import Ctx, Dialect, Reply, bearer_token
+from ._api import Ctx, Dialect, Reply, bearer_token, signing_secrets
 from ._json import ACCOUNT, BOOL, ENV, ENV_PARAM, PID, PLATFORM, POINTS, STR, Param, obj
 
 
@@ -48,11 +48,6 @@ def _writer(ctx: Ctx, account, platform):
     return user or users.ensure_user(ctx.session, ctx.org_id, account, platform, ctx.now)
 
 
-def secrets() -> list[str]:
-    """Signing keys, newest last: SECRET_KEY_FALLBACKS then SECRET_KEY."""
-    return [*current_app.config.get("SECRET_KEY_FALLBACKS", []), current_app.config["SECRET_KEY"]]
-
-
 # -- user token -------------------------------------------------------------
 
 @route(bp, "/token", summary="Permanent widget token for a user (registers the user)",
@@ -62,7 +57,7 @@ def token(ctx: Ctx):
     a = ctx.args
     user = users.ensure_user(ctx.session, ctx.org_id, a["account"], a["platform"], ctx.now,
                              name=a["name"])
-    return {"token": tokens.make_widget_token(secrets(), ctx.org_id, user.id)}
+    return {"token": tokens.make_widget_token(signing_secrets(), ctx.org_id, user.id)}
 
 
 # -- balances -----------------------------------------------------------------

@@ -22,9 +22,8 @@ from engine.errors import Forbidden, Unauthorized
 from engine.ledger import get_balances
 from models import User
 
-from ._api import Ctx, Reply, services
+from ._api import Ctx, Reply, services, signing_secrets
 from ._json import Param
-from .campaign_api import secrets
 from .rewards_api import default_view, known_user, route
 
 bp = Blueprint("games_api", __name__, url_prefix="/v1")
@@ -142,11 +141,11 @@ def _player(ctx: Ctx) -> None:
         raise Unauthorized("playing needs the user's widget token or play session "
                            "(Authorization: Bearer <token>)")
     try:
-        ident = tokens.read_widget_token(secrets(), token)
+        ident = tokens.read_widget_token(signing_secrets(), token)
         org_id, user_id, campaign_id = ident.org_id, ident.user_id, None
     except Unauthorized:
         try:
-            ps = tokens.read_play_session(secrets(), token, now_ts=ctx.now.timestamp())
+            ps = tokens.read_play_session(signing_secrets(), token, now_ts=ctx.now.timestamp())
         except Unauthorized:
             raise Unauthorized("missing, invalid or expired user token") from None
         org_id, user_id, campaign_id = ps.org_id, ps.user_id, ps.campaign_id

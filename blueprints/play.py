@@ -32,7 +32,7 @@ from engine.storage import retrying, writing
 from extensions import db
 from models import Campaign, User
 
-from ._api import Ctx, services
+from ._api import Ctx, services, signing_secrets
 
 log = logging.getLogger(__name__)
 
@@ -50,11 +50,6 @@ LINK_ERRORS: dict[type, tuple[int, str, str]] = {
     PlayLinkTampered: (400, "This link is not valid",
                        "Check that you opened the whole address from the e-mail. " + ASK_AGAIN),
 }
-
-
-def signing_secrets() -> list[str]:
-    """Signing keys, newest last: SECRET_KEY_FALLBACKS then SECRET_KEY."""
-    return [*current_app.config.get("SECRET_KEY_FALLBACKS", []), current_app.config["SECRET_KEY"]]
 
 
 def public_url() -> str:

@@ -1,7 +1,6 @@
 """The Rewards API (GamifyHost's dialect) through the test client."""
 from __future__ import annotations
 
-import copy
 import json
 import random
 import threading
@@ -14,7 +13,7 @@ from sqlalchemy import func, select
 from app import create_app
 from engine import instant_win
 from extensions import db
-from models import Event, LedgerEntry, Play, RuleAward
+from models import Event, LedgerEntry, RuleAward
 from tests.conftest import make_org
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"

@@ -31,6 +31,26 @@ TYPES = ("task.completed", "quest.completed", "points.rewarded", "points.withdra
 
 # -- addresses ----------------------------------------------------------------------
 
+NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
+def is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """Global, and so is any IPv4 address an IPv6 one carries inside it.
+
+    ``is_global`` alone passes ::ffff:127.0.0.1-style embeddings (mapped,
+    6to4, Teredo, NAT64, the deprecated compatible form ::a.b.c.d), which
+    reach the embedded address.
+    """
+    if not address.is_global:
+        return False
+    if isinstance(address, ipaddress.IPv6Address):
+        embedded = [address.ipv4_mapped, address.sixtofour,
+                    address.teredo[1] if address.teredo else None]
+        if address in NAT64 or int(address) >> 32 == 0:  # NAT64, or ::a.b.c.d
+            embedded.append(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
+        return all(v4 is None or v4.is_global for v4 in embedded)
+    return True
+
 def check_uri(uri: str, allow_private: bool) -> list[str]:
     """https to public addresses only, unless allow_private (development, tests).
 
@@ -59,7 +79,7 @@ def check_uri(uri: str, allow_private: bool) -> list[str]:
     addresses: list[str] = []
     for info in infos:
         address = ipaddress.ip_address(info[4][0])
-        if not address.is_global:
+        if not is_public(address):
             raise InvalidInput(f"uri host {parts.hostname!r} resolves to a non-public address")
         if str(address) not in addresses:
             addresses.append(str(address))

@@ -903,3 +903,15 @@ def test_deleting_an_unknown_hook_is_404(app, client, auth):
     err(unregister(client, auth, "nope"), 404)
     assert count(app, Hook) == 0
 
+
+
+@pytest.mark.parametrize("text,public", [
+    ("8.8.8.8", True), ("127.0.0.1", False), ("10.1.2.3", False), ("2001:4860:4860::8888", True),
+    ("::ffff:127.0.0.1", False), ("::127.0.0.1", False), ("64:ff9b::a00:1", False),
+    ("64:ff9b::808:808", True), ("2002:7f00:1::", False), ("2002:808:808::", True), ("::1", False),
+])
+def test_ipv6_forms_that_carry_a_private_ipv4_address_are_not_public(text, public):
+    import ipaddress
+
+    from engine.webhooks import is_public
+    assert is_public(ipaddress.ip_address(text)) is public

@@ -9,7 +9,7 @@ endpoint gets the same guarantees for free:
   any failure (nothing half-done), re-run after a transient lock failure,
 - the Idempotency-Key header on every POST,
 - errors in the dialect's own envelope: no client input reaches a 500,
-- an entry in /openapi.json (see blueprints/openapi.py).
+- an entry in /openapi.json (see blueprints/docs.py).
 """
 from __future__ import annotations
 
@@ -194,8 +194,13 @@ class Dialect:
                 start_as_writer = bool(writes) and not (
                     late and "Idempotency-Key" not in request.headers and _sqlite())
                 with writing(start_as_writer):
-                    return retrying(lambda: self._attempt(spec, view, path_args,
-                                                          late and not start_as_writer))
+                    try:
+                        return retrying(lambda: self._attempt(spec, view, path_args,
+                                                              late and not start_as_writer))
+                    except OperationalError:  # still locked after every retry
+                        db.session.rollback()
+                        log.warning("gave up on %s %s after retries", request.method, request.path)
+                        return self.error_response(503, "the database is busy; retry later")
 
             endpoint.openapi = spec
             bp.add_url_rule(rule, endpoint=view.__name__, view_func=endpoint, methods=[method])

@@ -52,6 +52,15 @@ def _no_nul(value: str, where: str) -> None:
     # PostgreSQL text and jsonb cannot hold U+0000; refuse it everywhere alike.
     if "\x00" in value:
         raise InvalidInput(f"{where}: NUL characters are not allowed")
+    _encodable(value, where)
+
+
+def _encodable(value: str, where: str) -> None:
+    # "\ud800" parses as a lone surrogate, which no database can store.
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidInput(f"{where}: invalid Unicode (a lone surrogate)") from None
 
 
 def read_json(validator=None):
@@ -69,6 +78,8 @@ def read_json(validator=None):
         raise InvalidInput(f"malformed JSON: {exc}") from None
     if b"\\u0000" in raw:
         raise InvalidInput("request body: NUL characters (\\u0000) are not allowed")
+    if b"\\ud" in raw.lower():  # only then can a lone surrogate hide in the body
+        _encodable(json.dumps(doc, ensure_ascii=False), "request body")
     if validator is not None:
         check(validator, doc)
     return doc

@@ -253,10 +253,11 @@ def stream_value(ctx: Ctx):
 
 # -- referrals --------------------------------------------------------------------
 
-@route(bp, "/user/ref_id", summary="The user's referral id in the campaign, created on first call",
-       query=(ACCOUNT, PLATFORM, PID), writes=True)
+@route(bp, "/user/ref_id", summary="The user's referral id in the campaign, created on first call "
+       "(the same id in both environments)", query=(ACCOUNT, PLATFORM, PID, ENV_PARAM), writes=True)
 def get_ref_id(ctx: Ctx):
     a = ctx.args
+    campaigns.parse_env(a["env"])
     campaign = campaigns.get_campaign(ctx.session, ctx.org_id, a["pid"])
     user = users.ensure_user(ctx.session, ctx.org_id, a["account"], a["platform"], ctx.now)
     return {"ref_id": referrals.ensure_ref_id(ctx.session, campaign, user, ctx.now)}
@@ -378,8 +379,9 @@ def wallet_code(ctx: Ctx):
 
 
 @route(bp, "/wallet/ref_id", summary="A registered wallet's referral id (created on first call)",
-       query=(ADDRESS, PID), writes=True, responses={404: "unknown wallet"})
+       query=(ADDRESS, PID, ENV_PARAM), writes=True, responses={404: "unknown wallet"})
 def wallet_ref_id(ctx: Ctx):
+    campaigns.parse_env(ctx.args["env"])
     campaign = campaigns.get_campaign(ctx.session, ctx.org_id, ctx.args["pid"])
     user = _wallet(ctx, ctx.args["address"])
     if user is None:
@@ -469,12 +471,16 @@ HOOK_BODY = obj(
 UNHOOK_BODY = obj(["scope", "hook_id"], scope=STR, hook_id=STR)
 
 
-@route(bp, "/hook", "POST", summary="Register (or update) a webhook for user activity", body=HOOK_BODY)
+@route(bp, "/hook", "POST", summary="Register (or update) a webhook for user activity", body=HOOK_BODY,
+       writes="late")
 def register_hook(ctx: Ctx):
     b = ctx.body
+    # DNS can take seconds: resolve before taking SQLite's write lock.
+    webhooks.check_uri(b["uri"], allow_private_webhooks())
+    ctx.begin_writes()
     webhooks.register(ctx.session, ctx.org_id, scope=b["scope"], hook_id=b["hook_id"], uri=b["uri"],
                       secret=b["secret"], pids=b.get("pids") or [], now=ctx.now,
-                      allow_private=allow_private_webhooks())
+                      allow_private=allow_private_webhooks(), uri_checked=True)
     return {}
 
 

@@ -100,7 +100,7 @@ def campaign_event(ctx: Ctx, slug: str):
     ctx.begin_writes()
     user = user or users.ensure_user(ctx.session, ctx.org_id, b["userId"], INTERNAL_PLATFORM, ctx.now)
     result = events.record_event(ctx.session, view, user, name=b["eventType"], data=b.get("metadata"),
-                                 now=ctx.now, rng=services().rng)
+                                 now=ctx.now, rng=services().rng, any_category=True)
     draw = result.mechanics.draw
     prize = draw.points if draw else 0
     data = {

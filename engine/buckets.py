@@ -49,10 +49,11 @@ def moved(session: Session, campaign_id: int, env: str, old_total: int, new_tota
     new = bucket_of(new_total) if new_total > 0 else None
     if old == new:
         return
-    if old is not None:
-        _add(session, campaign_id, env, old, -1)
-    if new is not None:
-        _add(session, campaign_id, env, new, +1)
+    # Lowest bucket first: two users moving in opposite directions between
+    # the same buckets must not each hold one row and wait for the other.
+    changes = sorted([(b, d) for b, d in ((old, -1), (new, +1)) if b is not None])
+    for bucket, delta in changes:
+        _add(session, campaign_id, env, bucket, delta)
 
 
 def users_above(session: Session, campaign_id: int, env: str, bucket: int) -> int:

@@ -61,6 +61,7 @@ class Compiled:
     actions: dict[str, Action]
     quests: dict[str, Quest]
     by_event: dict[tuple[str | None, str], list[Action]]
+    by_name: dict[str, list[Action]]  # events without a category match on name alone
     by_stream: dict[str, list[Action]]
     by_type: dict[str, list[Action]]
     dependents: dict[str, list[str]]
@@ -113,6 +114,7 @@ def compile_definition(doc: dict) -> Compiled:
         required = tuple(a for a in ids if not actions[a].is_optional)
         quests[q["id"]] = Quest(q["id"], q["name"], q.get("description"), tuple(ids), required)
     by_event: dict = {}
+    by_name: dict = {}
     by_stream: dict = {}
     by_type: dict = {}
     dependents: dict = {}
@@ -120,6 +122,7 @@ def compile_definition(doc: dict) -> Compiled:
         by_type.setdefault(a.type, []).append(a)
         if a.event is not None:
             by_event.setdefault((a.event[0], a.event[1]), []).append(a)
+            by_name.setdefault(a.event[1], []).append(a)
         if a.stream is not None:
             by_stream.setdefault(a.stream, []).append(a)
         for dep in a.deps:
@@ -127,7 +130,8 @@ def compile_definition(doc: dict) -> Compiled:
     tz = doc.get("timezone", "UTC")
     refs = doc.get("referrals", {})
     return Compiled(
-        definition=doc, actions=actions, quests=quests, by_event=by_event, by_stream=by_stream,
+        definition=doc, actions=actions, quests=quests, by_event=by_event, by_name=by_name,
+        by_stream=by_stream,
         by_type=by_type, dependents=dependents, timezone=tz, status=doc.get("status", "active"),
         starts_at=definitions.parse_datetime(doc["starts_at"], zone(tz)) if doc.get("starts_at") else None,
         ends_at=definitions.parse_datetime(doc["ends_at"], zone(tz)) if doc.get("ends_at") else None,

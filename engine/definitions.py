@@ -55,6 +55,7 @@ SCHEMA_PATH = Path(__file__).with_name("campaign.schema.json")
 # How an empty path (the document itself) is shown. format_path() returns ""
 # for it so that machine-readable error lists keep "" as the root's path.
 ROOT = "(root)"
+MAX_PAYOUT = 1_000_000_000  # = engine.ledger.MAX_AMOUNT (imported there would be circular)
 
 # Defaults SPEC §2 gives every action; deps is copied per action, never shared.
 ACTION_DEFAULTS: dict[str, Any] = {
@@ -449,6 +450,12 @@ def _check_actions(doc: dict, out: list) -> None:
             out.append((parts + ("id",), f"duplicate action id {aid!r} (first at {where})"))
         else:
             first[aid] = parts
+
+    # One completion must fit in one ledger entry (engine.ledger.MAX_AMOUNT).
+    for parts, action in actions:
+        xp, mul = action.get("xp", 0), action.get("xp_mul", 0)
+        if isinstance(xp, int) and action_reward(xp, mul) > MAX_PAYOUT:
+            out.append((parts + ("xp",), f"xp with the xp_mul bonus must be at most {MAX_PAYOUT}"))
 
     # Dependency graph over the first definition of each id; edges remember
     # where they were written so a cycle is reported at a deps entry to cut.

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from models import Attempt, Hook, Message
 
-from .errors import InvalidInput, NotFound
+from .errors import Conflict, InvalidInput, NotFound
 from .storage import writing
 from .webhooks import check_uri, signature
 
@@ -205,6 +205,9 @@ def redeliver(session: Session, org_id: int, msg_id: str, now: datetime) -> Mess
         Message.msg_id == msg_id, Hook.org_id == org_id)).one_or_none()
     if message is None:
         raise NotFound(f"unknown message {msg_id!r}")
+    if message.status == "pending" and message.leased_until is not None and message.leased_until > now:
+        # A worker is sending it right now; queueing it again could send it twice.
+        raise Conflict("this message is being delivered right now; retry in a minute")
     message.status, message.attempts, message.next_attempt_at = "pending", 0, now
     message.leased_until, message.delivered_at = None, None
     session.flush()

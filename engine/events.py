@@ -46,11 +46,13 @@ def event_doc(event: Event, user: User) -> dict:
 
 def record_event(session: Session, view: View, user: User, *, name: str, now: datetime,
                  category: str | None = None, data: dict | None = None,
-                 client_id: str | None = None, ts: int | None = None, rng=None) -> EventResult:
+                 client_id: str | None = None, ts: int | None = None, rng=None,
+                 any_category: bool = False) -> EventResult:
     """Store an event and advance every action and mechanic it matches.
 
     Mechanics (points per event type, instant win, milestones) match on the
-    name alone, the event type of the Rewards and Participants APIs. When
+    name alone, the event type of the Rewards and Participants APIs, which
+    also match actions on the name alone (``any_category``). When
     the name triggers an instant-win play and the user has none left, this
     is a Conflict and nothing is recorded.
 
@@ -74,8 +76,12 @@ def record_event(session: Session, view: View, user: User, *, name: str, now: da
                   category=category, data=data, client_id=client_id, ts=ts, received_at=now)
     session.add(event)
     doc = event_doc(event, user)
-    matched = [a for a in run.c.by_event.get((category, name), [])
-               if a.event[2] is None or a.event[2] == user.platform]
+    # The Rewards and Participants APIs know no categories (any_category):
+    # their events match actions on the name alone (eventType = event_type =
+    # name). A Campaign API event matches category and name exactly.
+    candidates = run.c.by_name.get(name, []) if any_category \
+        else run.c.by_event.get((category, name), [])
+    matched = [a for a in candidates if a.event[2] is None or a.event[2] == user.platform]
     _feed_all(run, matched, Input(event=doc))
     mech = apply_mechanics(run, name, data, rng or _system_random)
     outcome = run.finish()

@@ -12,7 +12,7 @@ from models import MilestoneReached
 
 from . import instant_win, ledger
 from .compiled import Compiled
-from .tasks import Run
+from .tasks import Run, finite_number
 
 MAX_EVENT_POINTS = 1_000_000_000
 
@@ -32,10 +32,10 @@ def _points(rule: dict, metadata: dict | None) -> int:
     if "points" in rule:
         return int(rule["points"])
     try:
-        found = jmespath.search(rule["points_query"], {"metadata": metadata or {}})
-    except jmespath.exceptions.JMESPathError:
+        found = finite_number(jmespath.search(rule["points_query"], {"metadata": metadata or {}}))
+    except (jmespath.exceptions.JMESPathError, OverflowError):
         return 0
-    if isinstance(found, bool) or not isinstance(found, (int, float)) or not math.isfinite(found):
+    if found is None:
         return 0
     return max(0, min(MAX_EVENT_POINTS, math.floor(found)))
 

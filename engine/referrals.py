@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from models import Campaign, LedgerEntry, RefCode, Referral, User
@@ -16,6 +16,7 @@ from .storage import insert_ignore
 from .tasks import Outcome, Run
 
 MAX_CHAIN = 10_000
+REFERRAL_LOCK = 0x5145_5246  # advisory lock namespace for set_referrer ("QERF")
 
 
 def find_ref_id(session: Session, campaign: Campaign, user: User | None) -> str | None:
@@ -64,6 +65,12 @@ def set_referrer(session: Session, view: View, user: User, referrer: User, now: 
     """
     if user.id == referrer.id:
         raise InvalidInput("a user cannot refer themselves")
+    # Referrals of a campaign are set one at a time: two requests closing a
+    # cycle between four users (B<-A with D<-C, then C<-B with A<-D) lock
+    # different rows, and each chain walk would miss the other's link.
+    # SQLite's write lock already serializes them.
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(func.pg_advisory_xact_lock(REFERRAL_LOCK, view.campaign.id % 2**31)))
     # Lock both users in id order: two requests making A and B refer each
     # other must not both pass the cycle check.
     for uid in sorted((user.id, referrer.id)):

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Callable
 
+import jmespath
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -81,12 +82,27 @@ def _capped(value: int) -> int:
     return max(-PROGRESS_CAP, min(PROGRESS_CAP, value))
 
 
+def finite_number(value) -> float | int | None:
+    """A JSON number usable as points, clamped to +-PROGRESS_CAP; None otherwise.
+
+    Event data is free-form: booleans, strings, infinities and integers with
+    hundreds of digits all arrive; none of them may fail a request.
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return max(-PROGRESS_CAP, min(PROGRESS_CAP, value))
+
+
 def _extract(action: Action, event: dict) -> int:
     """events_value: the query over a one-item list holding the event, floored."""
-    found = action.query.search([event])
+    try:
+        found = action.query.search([event])
+    except jmespath.exceptions.JMESPathError:  # e.g. sum() over strings: counts nothing
+        return 0
     items = found if isinstance(found, list) else [found]
-    total = sum(v for v in items if isinstance(v, (int, float)) and not isinstance(v, bool)
-                and math.isfinite(v))
+    total = sum(v for v in map(finite_number, items) if v is not None)
     return max(0, min(PROGRESS_CAP, _floor(total)))
 
 

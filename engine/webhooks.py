@@ -89,7 +89,7 @@ def check_uri(uri: str, allow_private: bool) -> list[str]:
 # -- subscriptions ------------------------------------------------------------------
 
 def register(session: Session, org_id: int, *, scope: str, hook_id: str, uri: str, secret: str,
-             pids: list[str], now: datetime, allow_private: bool) -> Hook:
+             pids: list[str], now: datetime, allow_private: bool, uri_checked: bool = False) -> Hook:
     """Create or update (same scope and hook_id) a subscription; it is active again."""
     if scope not in SCOPES:
         raise InvalidInput(f"scope must be one of: {', '.join(SCOPES)}")
@@ -98,7 +98,8 @@ def register(session: Session, org_id: int, *, scope: str, hook_id: str, uri: st
             base64.b64decode(secret[len("whsec_"):], validate=True)
         except ValueError:
             raise InvalidInput("a whsec_ secret must be base64 after the prefix") from None
-    check_uri(uri, allow_private)
+    if not uri_checked:  # callers that resolve DNS before taking a lock pass True
+        check_uri(uri, allow_private)
     hook = session.scalars(select(Hook).where(Hook.org_id == org_id, Hook.scope == scope,
                                               Hook.hook_id == hook_id).with_for_update()).one_or_none()
     if hook is None:

@@ -263,3 +263,16 @@ def test_an_award_that_crosses_a_milestone_pays_it(client, rw):
     assert (d["pointsAwarded"], d["userBalance"]) == (250, 1050)
     d = award(client, rw, eventType="purchase").json["data"]
     assert d["userBalance"] == 1150  # paid once
+
+
+def test_campaign_events_feed_the_campaigns_actions_by_name(client, rw, auth):
+    doc = {"id": "shop", "name": "Shop", "actions": [
+        {"id": "buy", "name": "Buy once", "type": "events_count",
+         "event": {"category": "shop", "name": "purchase"}, "count": 2, "xp": 50}]}
+    client.put("/api/v1/admin/campaigns/shop", json=doc, headers=auth)
+    client.post("/api/v1/admin/campaigns/shop/publish", headers=auth)
+    assert event(client, rw, slug="shop").json["data"]["pointsEarned"] == 0
+    assert event(client, rw, slug="shop").json["data"]["pointsEarned"] == 50
+    q = {"account": "user_12345", "platform": "internal", "pid": "shop"}
+    progress = client.get("/api/v1/user/progress", query_string=q, headers=auth).json["data"]
+    assert progress["actions"][0]["completions"] == 1

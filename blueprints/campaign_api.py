@@ -440,22 +440,17 @@ PAGE = {"type": "integer", "minimum": 0, "maximum": 10**9}
 def get_leaderboard(ctx: Ctx):
     a = ctx.args
     view = _view(ctx, a["pid"], a["env"])
-    v2 = view.definition.get("leaderboard", {}).get("version", 1) == 2
-    if (a["account"] is None) != (a["platform"] is None) or (v2 and a["account"] is None):
-        raise InvalidInput("account and platform are required together"
-                           + (" (this campaign has a v2 leaderboard)" if v2 else ""))
-    user = users.find_user(ctx.session, ctx.org_id, a["account"], a["platform"]) if a["account"] else None
-    if v2 and a["around"] is not None:
-        rows = leaderboard.around(ctx.session, view, user and user.id, a["around"])
-    elif v2:
-        rows = leaderboard.standings(ctx.session, view, offset=a["offset"] or 0, limit=a["limit"] or 100)
-    else:
-        rows = leaderboard.standings(ctx.session, view, limit=leaderboard.TOP_V1)
+    if (a["account"] is None) != (a["platform"] is None):
+        raise InvalidInput("account and platform are required together")
+    named = a["account"] is not None
+    user = users.find_user(ctx.session, ctx.org_id, a["account"], a["platform"]) if named else None
+    b = leaderboard.board(ctx.session, view, user and user.id, named=named, offset=a["offset"] or 0,
+                          limit=a["limit"] or leaderboard.MAX_PAGE, around_n=a["around"])
     data = {"live": True, "leaderboard": [
         {"rank": s.rank, "score": s.score, "user": {"id": s.account, "name": s.name, "avatar": s.avatar}}
-        for s in rows]}
-    if a["account"] is not None:
-        data["rank"] = leaderboard.rank_of(ctx.session, view, user and user.id)
+        for s in b.rows]}
+    if named:
+        data["rank"] = b.rank
     return data
 
 

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from flask import Blueprint, request
 
-from engine import campaigns, events, instant_win, rewards, users
+from engine import campaigns, instant_win, rewards, users
 from engine.errors import InvalidInput, NotFound, UnknownCampaign
-from engine.ledger import get_balances
 from engine.users import INTERNAL_PLATFORM
 
 from ._api import Ctx, Dialect, Reply, services
@@ -91,37 +90,23 @@ def campaign_event(ctx: Ctx, slug: str):
     b = ctx.body
     try:
         campaign = campaigns.get_campaign_by_slug(ctx.session, ctx.org_id, slug)
-        view = campaigns.view(campaign, "live")
     except UnknownCampaign:
-        view = None
-    if view is None or not view.compiled.running(ctx.now):
-        raise NotFound("Campaign not found or not active")
+        raise NotFound("Campaign not found or not active") from None
     user = users.find_user(ctx.session, ctx.org_id, b["userId"], INTERNAL_PLATFORM)
     ctx.begin_writes()
     user = user or users.ensure_user(ctx.session, ctx.org_id, b["userId"], INTERNAL_PLATFORM, ctx.now)
-    result = events.record_event(ctx.session, view, user, name=b["eventType"], data=b.get("metadata"),
-                                 now=ctx.now, rng=services().rng, any_category=True)
-    draw = result.mechanics.draw
-    prize = draw.points if draw else 0
-    data = {
-        "pointsEarned": result.outcome.paid_to(user.id) - prize,
-        "totalPoints": get_balances(ctx.session, campaign.id, user.id, "live").total,
-        "milestones": _milestones(ctx, view, user),
-    }
-    if result.mechanics.triggered:
+    r = rewards.campaign_event(ctx.session, campaign, user, event_type=b["eventType"],
+                               metadata=b.get("metadata"), now=ctx.now, rng=services().rng)
+    data = {"pointsEarned": r.points_earned, "totalPoints": r.total_points, "milestones": r.milestones}
+    if r.triggered:
         data["instantWin"] = {
-            "won": draw.won, "prizeTier": draw.tier, "pointsEarned": prize, "winCode": draw.win_code,
-            "message": (f"Congratulations! You won the {draw.tier} prize!" if draw.won
+            "won": r.draw.won, "prizeTier": r.draw.tier, "pointsEarned": r.draw.points,
+            "winCode": r.draw.win_code,
+            "message": (f"Congratulations! You won the {r.draw.tier} prize!" if r.draw.won
                         else "No prize this time. Better luck next time!"),
         }
     data["message"] = "Event recorded successfully"
     return data
-
-
-def _milestones(ctx: Ctx, view, user) -> list[dict]:
-    from engine.mechanics import milestone_status
-    from engine.tasks import Run
-    return milestone_status(Run(ctx.session, view, user, ctx.now, lock=False))
 
 
 def _play_data(play) -> dict:

@@ -17,6 +17,7 @@ from models import Balance, User
 
 from . import buckets
 from .campaigns import View
+from .errors import InvalidInput
 
 TOP_V1 = 100
 MAX_PAGE = 100
@@ -109,3 +110,26 @@ def around(session: Session, view: View, user_id: int | None, n: int) -> list[St
     first = rank - len(ahead)
     return [Standing(first + i, u.id, u.account, public_name(u), u.avatar, b.total)
             for i, (b, u) in enumerate(rows)]
+
+
+@dataclass(frozen=True)
+class Board:
+    rows: list[Standing]
+    rank: int | None  # the caller's, when one was named
+
+
+def board(session: Session, view: View, user_id: int | None, *, named: bool, offset: int = 0,
+          limit: int = MAX_PAGE, around_n: int | None = None) -> Board:
+    """The campaign's board as SPEC §2 defines it: v1 is the top 100; v2
+    pages (offset/limit <= 100) or shows ``around_n`` users either side of
+    the caller, and needs a caller (InvalidInput without)."""
+    v2 = (view.definition.get("leaderboard") or {}).get("version", 1) == 2
+    if v2 and not named:
+        raise InvalidInput("account and platform are required (this campaign has a v2 leaderboard)")
+    if v2 and around_n is not None:
+        rows = around(session, view, user_id, around_n)
+    elif v2:
+        rows = standings(session, view, offset=offset, limit=min(limit, MAX_PAGE))
+    else:
+        rows = standings(session, view, limit=TOP_V1)
+    return Board(rows, rank_of(session, view, user_id) if named else None)

@@ -10,11 +10,11 @@ from sqlalchemy.orm import Session
 
 from models import LedgerEntry, RuleAward, User
 
-from . import ledger
+from . import campaigns, events, ledger
 from .campaigns import View
 from .errors import Conflict, DuplicateReference, NotFound
+from .mechanics import check_milestones, milestone_status
 from .storage import insert_ignore
-from .mechanics import check_milestones
 from .tasks import Run
 
 
@@ -81,3 +81,33 @@ def user_summary(session: Session, view: View, user: User) -> dict:
     return {"userId": user.account, "displayName": user.name, "email": user.email,
             "balance": b.total, "totalEarned": b.total_earned, "totalSpent": b.total_spent,
             "createdAt": user.created_at}
+
+
+@dataclass(frozen=True)
+class CampaignEvent:
+    points_earned: int  # everything the event paid the user except the prize
+    total_points: int
+    milestones: list[dict]
+    triggered: bool  # the event type triggers instant win in this campaign
+    draw: object | None  # engine.instant_win.Draw
+
+
+def campaign_event(session: Session, campaign, user: User, *, event_type: str, metadata: dict | None,
+                   now: datetime, rng) -> CampaignEvent:
+    """GamifyHost's campaign event: 404 unless the campaign is live and
+    running; then the one engine path every event takes."""
+    try:
+        view = campaigns.view(campaign, "live")
+    except NotFound:
+        view = None
+    if view is None or not view.compiled.running(now):
+        raise NotFound("Campaign not found or not active")
+    result = events.record_event(session, view, user, name=event_type, data=metadata, now=now,
+                                 rng=rng, any_category=True)
+    draw = result.mechanics.draw
+    prize = draw.points if draw else 0
+    return CampaignEvent(
+        points_earned=result.outcome.paid_to(user.id) - prize,
+        total_points=ledger.get_balances(session, view.campaign.id, user.id, "live").total,
+        milestones=milestone_status(Run(session, view, user, now, lock=False)),
+        triggered=result.mechanics.triggered, draw=draw)

@@ -19,7 +19,7 @@ from models import Event, User
 from . import instant_win
 from .campaigns import View
 from .errors import Conflict, InvalidInput, NotFound
-from .mechanics import MechanicsResult, check_milestones, triggers_instant_win
+from .mechanics import MechanicsResult, triggers_instant_win
 from .mechanics import apply as apply_mechanics
 from .tasks import Input, Outcome, Run
 
@@ -84,11 +84,9 @@ def record_event(session: Session, view: View, user: User, *, name: str, now: da
     matched = [a for a in candidates if a.event[2] is None or a.event[2] == user.platform]
     _feed_all(run, matched, Input(event=doc))
     mech = apply_mechanics(run, name, data, rng or _system_random)
-    outcome = run.finish()
-    # Milestones are a mechanic fed by events: checked after everything the
-    # event paid (tasks, pending bonuses, points, the prize).
-    check_milestones(run)
-    return EventResult(event, False, outcome, mech)
+    # finish() checks milestones after everything the event paid (tasks,
+    # pending bonuses, points, the prize).
+    return EventResult(event, False, run.finish(), mech)
 
 
 def _feed_all(run: Run, actions: list, inp: Input) -> None:

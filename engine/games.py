@@ -21,7 +21,6 @@ from models import Play, User
 from . import buckets, instant_win, leaderboard, ledger
 from .campaigns import View
 from .errors import Conflict, NotFound
-from .mechanics import check_milestones
 from .tasks import Run
 
 GAME_SOURCE = "game"
@@ -117,10 +116,7 @@ def play(session: Session, view: View, user: User, game_type: str, *, now: datet
                           version=view.version, meta={"game_type": game.type}, strict=True)
     draw = instant_win.draw(run, rng=rng, source=GAME_SOURCE, game_type=game.type,
                             points_spent=game.points_to_unlock)
-    run.finish()
-    # A prize counts towards total_earned: milestones it crosses pay now, as
-    # they do after an event's prize.
-    check_milestones(run)
+    run.finish()  # a prize counts towards total_earned: milestones it crosses pay now
     balance = ledger.get_balances(session, view.campaign.id, user.id, view.env).total
     return Played(draw.play, balance)
 

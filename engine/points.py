@@ -10,6 +10,7 @@ from models import User
 
 from . import ledger
 from .campaigns import View
+from .tasks import Run
 
 REWARD_SOURCE = "api.reward"
 WITHDRAW_SOURCE = "api.withdraw"
@@ -28,13 +29,15 @@ def reward(session: Session, view: View, user: User, *, reward_id: str, xp: int,
     ``reward_id`` is unique per user, campaign and env: a repeat is a no-op.
     The client's kind is kept in the entry's metadata for /user/activity.
     """
+    run = Run(session, view, user, now)  # its finish() pays milestones this credit crosses
     posted = ledger.post_entry(
         session, campaign_id=view.campaign.id, user_id=user.id, env=view.env,
         kind="ugc" if kind == "ugc" else "reward", amount=xp, now=now,
         source=REWARD_SOURCE, idem_key=f"reward:{reward_id}", version=view.version,
         meta={"id": reward_id, "kind": kind or "reward"},
     )
-    return Movement(posted.balances, posted.duplicate)
+    run.finish()
+    return Movement(ledger.get_balances(session, view.campaign.id, user.id, view.env), posted.duplicate)
 
 
 def withdraw(session: Session, view: View, user: User, *, withdraw_id: str, xp: int,

@@ -13,7 +13,7 @@ from models import LedgerEntry, RuleAward, User
 from . import campaigns, events, ledger
 from .campaigns import View
 from .errors import Conflict, DuplicateReference, NotFound
-from .mechanics import check_milestones, milestone_status
+from .mechanics import milestone_status
 from .storage import insert_ignore
 from .tasks import Run
 
@@ -70,8 +70,7 @@ def award(session: Session, view: View, user: User, *, event_type: str, now: dat
         if mine.ledger_entry_id != posted.entry.id:
             # Lost a race to a request for another user with the same reference.
             raise DuplicateReference("Duplicate reference — points already awarded for this reference")
-    run.finish()
-    check_milestones(run)  # an award that takes total_earned past a milestone pays it
+    run.finish()  # pays the milestones this award takes total_earned past
     total = ledger.get_balances(session, view.campaign.id, user.id, view.env).total
     return Award(posted.entry, posted.entry.amount, total)
 

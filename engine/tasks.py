@@ -174,6 +174,7 @@ class Run:
         self.env = view.env
         self.outcome = Outcome()
         self.active = active
+        self.lock = lock
         if lock:
             # Serialize this user's writes in this campaign before reading
             # counters. Read-only views (progress) pass lock=False and never feed.
@@ -407,5 +408,10 @@ class Run:
         self._pay_pending_referral_bonus()
         if self._states is not None:
             self._pay_pending_states()
+        if self.lock:
+            # Imported here: mechanics builds on Run. Milestones are over
+            # total_earned, whatever paid it (SPEC §2): checked after every run.
+            from .mechanics import check_milestones
+            check_milestones(self)
         self.session.flush()
         return self.outcome

@@ -301,7 +301,7 @@ def test_stream_values_add_up_within_the_week(client, auth, clock, summer):
     a = actions_by_id(progress(client, auth, "alice"))["volume"]
     assert (a["status"], a["progress"], a["target"]) == ("in_progress", 4000, 10000)
     assert ok(stream(client, auth, 5999.9))["paid"] == 0  # floored: 9999
-    assert ok(stream(client, auth, 1))["paid"] == 300
+    assert ok(stream(client, auth, 1))["paid"] == 300 + 20  # + bronze_250, crossed
     assert ok(stream(client, auth, 50000))["paid"] == 0  # not progressive: once a week
     # Monday 00:00 in Berlin starts a new week; the sum starts again
     clock.set(datetime(2026, 11, 22, 23, 0, tzinfo=timezone.utc))
@@ -670,9 +670,9 @@ def test_concurrent_values_and_streams_pay_once(client, auth, summer):
 
     results = run_in_threads(10, trade)
     assert {code for code, _ in results} == {200}
-    assert sorted(p for _, p in results) == [0] * 9 + [300]
+    assert sorted(p for _, p in results) == [0] * 9 + [300 + 20]  # + bronze_250
     assert actions_by_id(progress(client, auth, "alice"))["volume"]["progress"] == 10000
-    assert balance(client, auth, "alice")["xp"] == 375
+    assert balance(client, auth, "alice")["xp"] == 375 + 20  # + bronze_250
 
 
 # -- input the database could not store: a 400, never a 500 --------------------------------------

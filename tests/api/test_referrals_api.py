@@ -184,9 +184,9 @@ def test_ref_xp_from_daily_login_and_the_referrals_list(client, auth, clock, sum
                    headers=auth))
     assert balance(client, auth, "alice") == {"xp": 0, "ref_xp": 50 + 50 + 10 + 10 + 30, "ugc_xp": 0}
     # bob's own ref_xp is his referee bonus only
-    assert balance(client, auth, "bob") == {"xp": 75 + 75 + 300, "ref_xp": 25, "ugc_xp": 0}
+    assert balance(client, auth, "bob") == {"xp": 75 + 75 + 300 + 20, "ref_xp": 25, "ugc_xp": 0}  # + bronze_250
     assert referrals(client, auth, "alice") == [
-        {"id": "bob", "name": "Bobby", "ref_xp": 50 + 10 + 10 + 30, "xp": 25 + 450,
+        {"id": "bob", "name": "Bobby", "ref_xp": 50 + 10 + 10 + 30, "xp": 25 + 450 + 20,
          "cts": int(START.timestamp())},
         {"id": "carl", "name": "carl", "ref_xp": 50, "xp": 25,
          "cts": int(START.timestamp()) + 600},
@@ -227,13 +227,14 @@ def test_bring_friends_counts_referrals_made_while_locked_once_it_unlocks(client
     r = client.post("/api/v1/action/value",
                     json=user("alice", aid="score_update", cid="pro_player", value=1000), headers=auth)
     data = ok(r)
-    # score_update (200) unlocks bring_friends, a state re-checked at once (150)
-    assert data["paid"] == 350
+    # score_update (200) unlocks bring_friends, a state re-checked at once (150),
+    # and the 350 cross the bronze_250 milestone (20)
+    assert data["paid"] == 350 + 20
     assert sorted(c["aid"] for c in data["completed"]) == ["bring_friends", "score_update"]
     a = actions_by_id(progress(client, auth, "alice"))["bring_friends"]
     assert (a["status"], a["completions"]) == ("completed", 1)
     ok(set_referrer(client, auth, "f5", "alice"))  # once: no second payment
-    assert balance(client, auth, "alice")["xp"] == 350
+    assert balance(client, auth, "alice")["xp"] == 350 + 20  # + bronze_250
 
 
 def test_referrals_in_dev_are_a_sandbox(client, auth, summer):

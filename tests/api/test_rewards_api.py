@@ -276,3 +276,11 @@ def test_campaign_events_feed_the_campaigns_actions_by_name(client, rw, auth):
     q = {"account": "user_12345", "platform": "internal", "pid": "shop"}
     progress = client.get("/api/v1/user/progress", query_string=q, headers=auth).json["data"]
     assert progress["actions"][0]["completions"] == 1
+
+
+def test_a_campaign_api_credit_that_crosses_a_milestone_pays_it_once(client, rw, auth):
+    user = {"account": "user_12345", "platform": "internal", "pid": "default"}
+    r = client.post("/api/v1/user/reward", json={**user, "id": "big", "xp": 1000}, headers=auth)
+    assert r.json["data"]["xp"] == 1050  # first_1000 pays 50 on the way
+    client.post("/api/v1/user/reward", json={**user, "id": "more", "xp": 1000}, headers=auth)
+    assert client.get("/v1/users/user_12345", headers=rw).json["data"]["balance"] == 2050

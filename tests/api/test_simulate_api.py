@@ -35,12 +35,12 @@ def test_simulate_reports_each_step_and_the_total_paid(app, client, auth, summer
     steps = data["steps"]
     assert len(steps) == 5 + 3 + 1
     assert [s["input"]["kind"] for s in steps] == ["event"] * 5 + ["value"] * 3 + ["stream"]
-    assert [s["paid"] for s in steps] == [0, 0, 0, 0, 210, 75, 200, 7, 300]
+    assert [s["paid"] for s in steps] == [0, 0, 0, 0, 210, 75 + 20, 200, 7, 300]  # + bronze_250 at 285
     assert sorted(c["aid"] for c in steps[4]["completed"]) == ["bet_500", "roll_5"]
     assert steps[4]["quests_completed"] == ["dice_master"]
     assert steps[5]["input"] == {"kind": "value", "aid": "daily_login"}
     assert {"aid": "roll_5", "progress": 3, "target": 5} in steps[2]["advanced"]
-    assert data["paid"] == {"xp": 210 + 75 + 200 + 7 + 300, "ref_xp": 0, "ugc_xp": 0}
+    assert data["paid"] == {"xp": 210 + 75 + 20 + 200 + 7 + 300, "ref_xp": 0, "ugc_xp": 0}
     # a dry run writes nothing at all
     assert row_counts(app) == before
 

@@ -1,6 +1,6 @@
 """POST /api/v1/event requests per second, next to a bare Flask insert.
 
-Both are served by gunicorn (2 workers x 4 threads) on SQLite and loaded by
+Both are served by gunicorn (2 workers x 4 threads unless told) on SQLite and loaded by
 wrk with the same bodies (bench/event.lua: 1,000 users, events that match
 the example campaign's dice tasks). Rounds alternate between the two so
 machine noise hits both; the figure is the ratio of the medians.
@@ -47,6 +47,8 @@ def main() -> None:
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--seconds", type=int, default=10)
     p.add_argument("--connections", type=int, default=8)
+    p.add_argument("--workers", type=int, default=2, help="gunicorn worker processes (both servers)")
+    p.add_argument("--threads", type=int, default=4, help="threads per worker (both servers)")
     args = p.parse_args()
     script = Path(__file__).with_name("event.lua")
     with tempfile.TemporaryDirectory() as d:
@@ -55,8 +57,9 @@ def main() -> None:
         bare_env = {"BARE_DB": str(tmp / "bare.sqlite3")}
         load_env = {"QK_KEY": key}
         results = {"questkit": [], "bare": []}
-        with gunicorn("app:create_app()", qk_env, 2, 4) as qk_port, \
-                gunicorn("bare_app:create_app()", bare_env, 2, 4, cwd=ROOT / "bench") as bare_port:
+        with gunicorn("app:create_app()", qk_env, args.workers, args.threads) as qk_port, \
+                gunicorn("bare_app:create_app()", bare_env, args.workers, args.threads,
+                         cwd=ROOT / "bench") as bare_port:
             # warm up both (imports, caches, page cache)
             wrk(qk_port, script, 2, args.connections, load_env)
             wrk(bare_port, script, 2, args.connections, load_env)

@@ -57,6 +57,11 @@ def build_openapi() -> dict:
         responses.setdefault("400", {"description": "bad input"})
         op = {"summary": spec.summary, "tags": [spec.dialect.name], "parameters": params,
               "responses": responses}
+        if spec.authenticate is not None:  # opened by the user's own token, not an API key
+            schemes["userToken"] = {"type": "http", "scheme": "bearer",
+                                    "description": "a widget token or a play session"}
+            op["security"] = [{"userToken": []}]
+            op["responses"].setdefault("401", {"description": "missing or invalid user token"})
         if spec.auth:
             scheme_name, scheme = SECURITY_SCHEMES[spec.dialect.name]
             schemes[scheme_name] = scheme

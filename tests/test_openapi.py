@@ -32,3 +32,10 @@ def test_document_is_openapi_3_with_request_schemas(client):
     balance = doc["paths"]["/api/v1/user/balance"]["get"]
     assert {p["name"] for p in balance["parameters"]} >= {"account", "platform", "pid", "env"}
     assert balance["security"] == [{"bearer": []}]
+
+
+def test_a_route_opened_by_a_user_token_says_so(client):
+    doc = client.get("/openapi.json").json
+    play = doc["paths"]["/v1/games/{game_type}/play"]["post"]
+    assert play["security"] == [{"userToken": []}]
+    assert doc["components"]["securitySchemes"]["userToken"]["scheme"] == "bearer"

@@ -85,15 +85,21 @@ def clock():
     return MovableClock(START)
 
 
+def app_settings(db_url: str, clock, tmp_path, **extra) -> dict:
+    """The config every test app gets, plus ``extra``."""
+    return {"TESTING": True, "DATABASE_URL": db_url, "SECRET_KEY": "test-secret-key", "CLOCK": clock,
+            "INSTANCE_PATH": str(tmp_path / "instance"), **extra}
+
+
 @pytest.fixture
-def app(db_url, clock, tmp_path):
-    app = create_app({
-        "TESTING": True,
-        "DATABASE_URL": db_url,
-        "SECRET_KEY": "test-secret-key",
-        "CLOCK": clock,
-        "INSTANCE_PATH": str(tmp_path / "instance"),
-    })
+def app_config():
+    """Extra settings for the `app` fixture; test modules override this fixture."""
+    return {}
+
+
+@pytest.fixture
+def app(db_url, clock, tmp_path, app_config):
+    app = create_app(app_settings(db_url, clock, tmp_path, **app_config))
     with app.app_context():
         if not PG_URL:
             db.create_all()

@@ -7,14 +7,14 @@ file locks.
 from __future__ import annotations
 
 import multiprocessing
-import threading
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import func, select
 
 from extensions import db
 from models import Balance, LedgerEntry
+
+from .quest_helpers import run_in_threads
 
 USER = {"account": "alice", "platform": "discord", "pid": "default"}
 
@@ -31,16 +31,6 @@ def check_ledger(app, expected_total):
         assert row.total == expected_total
         assert sum_entries(db.session, row.campaign_id, row.user_id, "live").total == expected_total
 
-
-def run_in_threads(n, fn):
-    barrier = threading.Barrier(n)
-
-    def task(i):
-        barrier.wait()
-        return fn(i)
-
-    with ThreadPoolExecutor(n) as pool:
-        return list(pool.map(task, range(n)))
 
 
 def test_50_concurrent_strict_withdrawals_from_threads(app, client, auth):

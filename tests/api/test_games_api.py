@@ -15,14 +15,13 @@ import random
 import pytest
 from sqlalchemy import func, select
 
-from app import create_app
 from engine import keys, leaderboard, tokens
 from engine.campaigns import DEFAULT_PID, get_campaign, view
 from engine.instant_win import pick
 from engine.ledger import sum_entries
 from extensions import db
 from models import Balance, Campaign, LedgerEntry, Play, PrizeStock, User
-from tests.conftest import PG_URL, make_org
+from tests.conftest import make_org
 
 from .quest_helpers import EXAMPLES, push, row_counts, run_in_threads
 
@@ -33,17 +32,9 @@ GAMES_READS = ("/v1/games", "/v1/games/NEON_WHEEL/config", "/v1/users/alice/sdk-
 
 
 @pytest.fixture
-def app(db_url, clock, tmp_path):
-    """The suite's app, with a seeded random source for instant-win draws."""
-    app = create_app({"TESTING": True, "DATABASE_URL": db_url, "SECRET_KEY": SECRET,
-                      "CLOCK": clock, "INSTANCE_PATH": str(tmp_path / "instance"),
-                      "RNG": random.Random(SEED)})
-    with app.app_context():
-        if not PG_URL:
-            db.create_all()
-    yield app
-    with app.app_context():
-        db.engine.dispose()
+def app_config():
+    """A seeded random source for instant-win draws."""
+    return {"RNG": random.Random(SEED)}
 
 
 def default_example() -> dict:

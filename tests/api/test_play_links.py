@@ -17,12 +17,11 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import func, select
 
-from app import create_app
 from engine import playlinks, tokens
 from engine.clock import iso
 from extensions import db
 from models import LedgerEntry, PlayLink, User
-from tests.conftest import PG_URL, START
+from tests.conftest import START
 from tests.smtp_server import free_port, smtp_server
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -38,18 +37,11 @@ def smtp():
 
 
 @pytest.fixture
-def app(db_url, clock, tmp_path, smtp):
-    app = create_app({"TESTING": True, "DATABASE_URL": db_url, "SECRET_KEY": SECRET, "CLOCK": clock,
-                      "INSTANCE_PATH": str(tmp_path / "instance"), "RNG": random.Random(7),
-                      "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(smtp.port), "SMTP_USER": "",
-                      "SMTP_PASSWORD": "", "SMTP_FROM": "Acme <rewards@acme.test>",
-                      "PUBLIC_URL": PUBLIC_URL})
-    with app.app_context():
-        if not PG_URL:
-            db.create_all()
-    yield app
-    with app.app_context():
-        db.engine.dispose()
+def app_config(smtp):
+    """A seeded draw and the test's SMTP server."""
+    return {"RNG": random.Random(7), "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(smtp.port),
+            "SMTP_USER": "", "SMTP_PASSWORD": "", "SMTP_FROM": "Acme <rewards@acme.test>",
+            "PUBLIC_URL": PUBLIC_URL}
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from app import create_app
 from engine import instant_win
 from extensions import db
 from models import Event, LedgerEntry, RuleAward
@@ -25,18 +24,9 @@ def example(name):
 
 
 @pytest.fixture
-def app(db_url, clock, tmp_path):
-    """The suite's app, with a seeded random source for instant-win draws."""
-    app = create_app({"TESTING": True, "DATABASE_URL": db_url, "SECRET_KEY": "test-secret-key",
-                      "CLOCK": clock, "INSTANCE_PATH": str(tmp_path / "instance"),
-                      "RNG": random.Random(SEED)})
-    from tests.conftest import PG_URL
-    with app.app_context():
-        if not PG_URL:
-            db.create_all()
-    yield app
-    with app.app_context():
-        db.engine.dispose()
+def app_config():
+    """A seeded random source for instant-win draws."""
+    return {"RNG": random.Random(SEED)}
 
 
 @pytest.fixture

@@ -34,7 +34,7 @@ from engine import delivery, users, webhooks
 from engine.errors import Conflict
 from extensions import db
 from models import Hook, Message
-from tests.conftest import PG_URL, make_org
+from tests.conftest import PG_URL, app_settings, make_org
 
 from .quest_helpers import err, ok, push_example, user
 from .quest_helpers import example as example_doc
@@ -48,27 +48,17 @@ PID = "summer_games"
 
 # -- fixtures ------------------------------------------------------------------------------
 
-def _config(db_url, tmp_path, clock, **extra) -> dict:
-    return {"TESTING": True, "DATABASE_URL": db_url, "SECRET_KEY": "test-secret-key", "CLOCK": clock,
-            "INSTANCE_PATH": str(tmp_path / "instance"), "WEBHOOK_LEASE_SECONDS": "30", **extra}
-
-
 @pytest.fixture
-def app(db_url, clock, tmp_path):
-    """The suite's app, but with private webhook addresses allowed (a local receiver)."""
-    app = create_app(_config(db_url, tmp_path, clock, WEBHOOK_ALLOW_PRIVATE="1"))
-    with app.app_context():
-        if not PG_URL:
-            db.create_all()
-    yield app
-    with app.app_context():
-        db.engine.dispose()
+def app_config():
+    """Private webhook addresses allowed (a local receiver); a 30 s lease."""
+    return {"WEBHOOK_ALLOW_PRIVATE": "1", "WEBHOOK_LEASE_SECONDS": "30"}
 
 
 @pytest.fixture
 def strict_app(app, db_url, clock, tmp_path):
     """The same database and clock, run without WEBHOOK_ALLOW_PRIVATE (production)."""
-    strict = create_app(_config(db_url, tmp_path, clock, WEBHOOK_ALLOW_PRIVATE="0"))
+    strict = create_app(app_settings(db_url, clock, tmp_path, WEBHOOK_ALLOW_PRIVATE="0",
+                                     WEBHOOK_LEASE_SECONDS="30"))
     yield strict
     with strict.app_context():
         db.engine.dispose()

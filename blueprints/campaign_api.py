@@ -324,22 +324,13 @@ CODE_BODY = obj(
 RELEASE_BODY = obj(["code", "pid"], code=STR, pid=STR, env=ENV, used_by=STR, platform=STR)
 
 
-def _code_user(ctx: Ctx, used_by: str, platform: str | None, *, create: bool):
-    if platform is None:
-        if not users.EVM_ADDRESS.match(used_by):
-            raise InvalidInput("used_by must be a wallet address (0x + 40 hex) unless platform is given")
-        platform = users.WALLET_PLATFORM
-    if create:
-        return users.ensure_user(ctx.session, ctx.org_id, used_by, platform, ctx.now)
-    return users.find_user(ctx.session, ctx.org_id, used_by, platform)
-
-
 @route(bp, "/code", "POST", summary="Claim an invite code for a user",
        body=CODE_BODY, responses={404: "unknown code", 409: "used up, or the user already claimed one"})
 def claim_code(ctx: Ctx):
     b = ctx.body
     view = _view(ctx, b["pid"], b.get("env"))
-    user = _code_user(ctx, b["used_by"], b.get("platform"), create=True)
+    user = users.ensure_user(ctx.session, ctx.org_id, *invites.identity_of(b["used_by"], b.get("platform")),
+                             ctx.now)
     invites.claim(ctx.session, view, user, b["code"], ctx.now)
     return {}
 
@@ -351,7 +342,7 @@ def release_code(ctx: Ctx):
     view = _view(ctx, b["pid"], b.get("env"))
     user = None
     if b.get("used_by") is not None:
-        user = _code_user(ctx, b["used_by"], b.get("platform"), create=False)
+        user = users.find_user(ctx.session, ctx.org_id, *invites.identity_of(b["used_by"], b.get("platform")))
         if user is None:
             raise NotFound("this code is not used by that user")
     invites.release(ctx.session, view, b["code"], user)

@@ -16,6 +16,7 @@ Unusable links (expired, used, tampered, unknown) get a friendly page with a
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 import secrets as random_secrets
 from pathlib import Path
@@ -24,7 +25,7 @@ from urllib.parse import quote, urlsplit
 from flask import Blueprint, current_app, g, render_template, request
 from sqlalchemy.exc import OperationalError
 
-from engine import campaigns, mail, playlinks, tokens, users
+from engine import campaigns, games, mail, playlinks, tokens, users
 from engine.branding import brand_of, safe_url
 from engine.ledger import get_balances
 from engine.playlinks import PlayLinkError, PlayLinkExpired, PlayLinkTampered, PlayLinkUnknown, PlayLinkUsed
@@ -233,17 +234,14 @@ def play():
 
 def _play_context(user: User, view: campaigns.View, link, now, secrets) -> dict:
     definition = view.definition
-    games = [
-        {"type": game["type"], "name": game["name"], "description": game.get("description", ""),
-         "points_to_unlock": game.get("points_to_unlock", 0),
-         "image_url": safe_url(game.get("image_url"))}
-        for game in definition.get("games") or () if game.get("status") == "ACTIVE"
-    ]
+    # Only the URL needs a second look here: it goes into an <img src>.
+    active = [dataclasses.replace(game, image_url=safe_url(game.image_url))
+              for game in games.list_games(view) if game.active]
     return {
         "brand": brand_of(definition),
         "name": users.display_name(user),
         "balance": get_balances(db.session, view.campaign.id, user.id, view.env).total,
-        "games": games,
+        "games": active,
         "session": tokens.make_play_session(secrets, link.org_id, user.id, view.campaign.id,
                                             now.timestamp()),
         "session_hours": tokens.PLAY_SESSION_HOURS,

@@ -42,10 +42,8 @@ def default_view(ctx: Ctx) -> campaigns.View:
 
 
 def known_user(ctx: Ctx, user_id: str):
-    user = users.find_user(ctx.session, ctx.org_id, user_id, INTERNAL_PLATFORM)
-    if user is None:
-        raise NotFound(f"User {user_id!r} not found")
-    return user
+    """The Rewards API's userId: the account on platform internal (SPEC §1)."""
+    return users.get_user(ctx.session, ctx.org_id, user_id, INTERNAL_PLATFORM)
 
 
 AWARD_BODY = obj(

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from models import Campaign, InviteClaim, InviteCode, User
 
+from . import users
 from .campaigns import View
 from .codes import random_code
 from .errors import Conflict, InvalidInput, NotFound
@@ -17,6 +18,16 @@ from .tasks import Outcome, Run
 MAX_BATCH = 1000
 MAX_USES = 1_000_000
 PREFIX = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+
+
+def identity_of(used_by: str, platform: str | None) -> tuple[str, str]:
+    """Who ``used_by`` names: a wallet address, or the account on ``platform``
+    when one is given (claimr's /code)."""
+    if platform is None:
+        if not users.EVM_ADDRESS.match(used_by):
+            raise InvalidInput("used_by must be a wallet address (0x + 40 hex) unless platform is given")
+        platform = users.WALLET_PLATFORM
+    return used_by, platform
 
 
 def generate(session: Session, campaign: Campaign, *, count: int, now: datetime,

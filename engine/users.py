@@ -41,9 +41,10 @@ def find_user(session: Session, org_id: int, account, platform) -> User | None:
 
 
 def get_user(session: Session, org_id: int, account, platform) -> User:
+    """The user, or UnknownUser (404) for the user resources of the Rewards API."""
     user = find_user(session, org_id, account, platform)
     if user is None:
-        raise UnknownUser("unknown user")
+        raise UnknownUser(f"User {account!r} not found")
     return user
 
 

@@ -14,6 +14,7 @@ from engine import campaigns, instant_win, rewards, users
 from engine.errors import InvalidInput, NotFound, UnknownCampaign
 from engine.users import INTERNAL_PLATFORM
 
+from . import play  # the play-link flow
 from ._api import Ctx, Dialect, Reply, services
 from ._json import BOOL, STR, obj
 
@@ -72,7 +73,6 @@ def award_points(ctx: Ctx):
             "pointsAwarded": made.points, "userBalance": made.balance,
             "reference": b.get("reference"), "createdAt": made.entry.created_at}
     if b.get("sendPlayLink"):
-        from . import play  # the play-link flow (blueprints/play.py)
         data["playLink"] = play.issue_link(ctx, view, user, b.get("linkExpiresInHours", 48))
     return Reply({"message": "Points awarded successfully", "code": 201, "status": "success",
                   "data": data}, status=201, raw=True)

@@ -47,7 +47,3 @@ def next_reset(recurrence: str, now: datetime, tz: str) -> datetime | None:
     # Local midnight of that day; zoneinfo resolves DST (a midnight that does
     # not exist is shifted forward by fold=0 semantics).
     return datetime.combine(nxt, time(0), tzinfo=z)
-
-
-def local_day(now: datetime, tz: str):
-    return now.astimezone(zone(tz)).date()

@@ -62,6 +62,11 @@ def users_above(session: Session, campaign_id: int, env: str, bucket: int) -> in
         ScoreBucket.bucket > bucket)))
 
 
+def ranked_users(session: Session, campaign_id: int, env: str) -> int:
+    """How many users have a positive total, i.e. stand on the leaderboard."""
+    return users_above(session, campaign_id, env, -1)
+
+
 def rebuild(session: Session, campaign_id: int, env: str) -> None:
     """Recount from the balances (after bulk loads; a repair tool)."""
     session.execute(delete(ScoreBucket).where(ScoreBucket.campaign_id == campaign_id,

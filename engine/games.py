@@ -149,7 +149,7 @@ def standings(session: Session, view: View, *, page: int = 1,
     """
     rows = leaderboard.standings(session, view, offset=offset_of(page, limit), limit=limit)
     counts = _play_counts(session, view, [s.user_id for s in rows])
-    total = buckets.users_above(session, view.campaign.id, view.env, -1)
+    total = buckets.ranked_users(session, view.campaign.id, view.env)
     return Page([Ranked(s, *counts.get(s.user_id, (0, 0))) for s in rows], page, limit, total)
 
 

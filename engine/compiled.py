@@ -47,6 +47,27 @@ class Action:
 
 
 @dataclass(frozen=True)
+class StreakRule:
+    period: str  # daily | weekly
+    freeze_max: int = 0
+    freeze_every: int = 0  # 0: freezes are never earned
+
+
+@dataclass(frozen=True)
+class Challenge:
+    code: str
+    name: str
+    event_type: str
+    count: int
+    starts_at: datetime
+    ends_at: datetime
+    reward_points: int
+
+    def open_at(self, now: datetime) -> bool:
+        return self.starts_at <= now < self.ends_at
+
+
+@dataclass(frozen=True)
 class Quest:
     id: str
     name: str
@@ -72,6 +93,18 @@ class Compiled:
     invite_only: bool
     referee_bonus: int
     referrer_bonus: int
+    # Progression (SPEC §2 tiers, badges, streaks, challenges): see engine/progression.py
+    tiers: tuple[dict, ...] = ()  # by points_required, lowest first
+    badges: tuple[dict, ...] = ()
+    badge_event_types: frozenset[str] = frozenset()  # event types some badge counts
+    streak: "StreakRule | None" = None
+    challenges: tuple["Challenge", ...] = ()
+    challenges_by_event: dict[str, list["Challenge"]] = field(default_factory=dict)
+
+    @property
+    def has_progression(self) -> bool:
+        """Whether a run has anything to settle beyond points."""
+        return bool(self.tiers or self.badges or self.streak)
 
     def running(self, now: datetime) -> bool:
         """Active and inside its window: outside it every action is locked."""
@@ -138,7 +171,38 @@ def compile_definition(doc: dict) -> Compiled:
         invite_only=bool(doc.get("invite_only", False)),
         referee_bonus=int(refs.get("referee_bonus", 0)),
         referrer_bonus=int(refs.get("referrer_bonus", 0)),
+        **_progression(doc, zone(tz)),
     )
+
+
+def _progression(doc: dict, tz) -> dict:
+    badges = tuple(doc.get("badges", []))
+    streaks = doc.get("streaks")
+    if streaks:
+        freezes = streaks.get("freezes") or {}
+        streak = StreakRule(streaks["period"], int(freezes.get("max", 0)),
+                            int(freezes.get("earn_every", 0)))
+    elif any("streak" in b["criteria"] for b in badges):
+        streak = StreakRule("daily")  # a streak badge needs streaks kept, daily unless told
+    else:
+        streak = None
+    challenges = tuple(
+        Challenge(ch["code"], ch["name"], ch["event_type"], int(ch["count"]),
+                  definitions.parse_datetime(ch["starts_at"], tz),
+                  definitions.parse_datetime(ch["ends_at"], tz), int(ch["reward_points"]))
+        for ch in doc.get("challenges", []))
+    by_event: dict = {}
+    for ch in challenges:
+        by_event.setdefault(ch.event_type, []).append(ch)
+    return {
+        "tiers": tuple(sorted(doc.get("tiers", []), key=lambda t: t["points_required"])),
+        "badges": badges,
+        "badge_event_types": frozenset(b["criteria"]["event_type"] for b in badges
+                                       if "event_type" in b["criteria"]),
+        "streak": streak,
+        "challenges": challenges,
+        "challenges_by_event": by_event,
+    }
 
 
 class _Cache:

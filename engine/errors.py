@@ -55,5 +55,9 @@ class DuplicateReference(Conflict):
     pass
 
 
+class OutOfStock(Conflict):
+    """A catalog reward whose quantity is all claimed (409)."""
+
+
 class IdempotencyMismatch(EngineError):
     """An Idempotency-Key reused with another request body (422)."""

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from models import Event, User
 
-from . import instant_win
+from . import challenges, instant_win, progression
 from .campaigns import View
 from .errors import Conflict, InvalidInput, NotFound
 from .mechanics import MechanicsResult, triggers_instant_win
@@ -84,6 +84,12 @@ def record_event(session: Session, view: View, user: User, *, name: str, now: da
     matched = [a for a in candidates if a.event[2] is None or a.event[2] == user.platform]
     _feed_all(run, matched, Input(event=doc))
     mech = apply_mechanics(run, name, data, rng or _system_random)
+    # Streaks, badges and challenges (engine/progression.py): a stored event
+    # counts for the streak; badge counters and challenges advance on its type.
+    run.streak_activity = True
+    progression.count_event(run, name)
+    if run.c.challenges_by_event and run.c.running(now) and run.gate_open():
+        challenges.on_event(run, name)
     # finish() checks milestones after everything the event paid (tasks,
     # pending bonuses, points, the prize).
     return EventResult(event, False, run.finish(), mech)

@@ -51,12 +51,13 @@ class Outcome:
     quests: list[str] = field(default_factory=list)      # quests completed
     payouts: list[Payout] = field(default_factory=list)
     locked: list[str] = field(default_factory=list)      # fed actions skipped as locked
+    achieved: list[tuple[str, str]] = field(default_factory=list)  # (tier|badge|challenge, code)
 
     def paid_to(self, user_id: int) -> int:
         return sum(p.amount for p in self.payouts if p.user_id == user_id)
 
     def merge(self, other: "Outcome") -> "Outcome":
-        for name in ("advanced", "completed", "quests", "payouts", "locked"):
+        for name in ("advanced", "completed", "quests", "payouts", "locked", "achieved"):
             getattr(self, name).extend(getattr(other, name))
         return self
 
@@ -186,6 +187,11 @@ class Run:
         self._states: dict[str, ActionState] | None = None
         self._claimed: bool | None = None
         self._referrer: int | None | bool = False
+        # engine.progression: achievement rows (loaded once), event types
+        # counted in this run, and whether the run counts for the streak.
+        self.achievements: dict | None = None
+        self.event_names: set[str] = set()
+        self.streak_activity = False
 
     # -- lookups, loaded once per run --------------------------------------
     @property
@@ -412,6 +418,8 @@ class Run:
             # Imported here: mechanics builds on Run. Milestones are over
             # total_earned, whatever paid it (SPEC §2): checked after every run.
             from .mechanics import check_milestones
+            from .progression import settle
             check_milestones(self)
+            settle(self)  # streak, tiers and badges, over everything the run paid
         self.session.flush()
         return self.outcome

@@ -7,11 +7,13 @@ from .ledger import Balance, CampaignCounter, LedgerEntry, ScoreBucket
 from .organization import ApiKey, Operator, Organization
 from .playlink import PlayLink
 from .prizes import MilestoneReached, Play, PrizeStock, RuleAward
+from .progression import Achievement, CatalogClaim, CatalogStock, EventCount, Streak
 from .referral import InviteClaim, InviteCode, RefCode, Referral
 from .user import User
 from .webhook import Attempt, Hook, Message
 
 __all__ = [
+    "Achievement", "CatalogClaim", "CatalogStock", "EventCount", "Streak",
     "Attempt", "Hook", "Message", "MilestoneReached", "Play", "PrizeStock", "RuleAward",
     "ActionState", "ApiKey", "Balance", "Base", "Campaign", "CampaignCounter", "Completion", "Event",
     "IdempotencyRecord", "InviteClaim", "InviteCode", "LedgerEntry", "Operator", "Organization",

@@ -79,10 +79,19 @@ def create_app(test_config: dict | None = None) -> Flask:
     from blueprints import register_blueprints
     register_blueprints(app)
     _register_error_handlers(app)
+    app.after_request(_deny_framing)
 
     from cli import register_cli
     register_cli(app)
     return app
+
+
+def _deny_framing(resp):
+    """Nothing may be framed unless its blueprint said who may (the widget does)."""
+    if "Content-Security-Policy" not in resp.headers:
+        resp.headers["Content-Security-Policy"] = "frame-ancestors 'none'"
+        resp.headers["X-Frame-Options"] = "DENY"
+    return resp
 
 
 def _database_url(app: Flask) -> str:

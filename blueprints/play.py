@@ -4,10 +4,9 @@
   transaction and registers the e-mail to go out only after that commit.
 - ``GET /play?token=…`` shows a branded "start playing" page with a form and
   writes nothing, so mail scanners that prefetch the URL do not burn it.
-- ``POST /play`` (the form) spends the link and starts a play session for
-  the ``default`` campaign; the page then plays the campaign's active games
-  through ``POST /v1/games/{gameType}/play`` with the session as a Bearer
-  credential. No cookie is involved: the form carries the token itself, which
+- ``POST /play`` (the form) spends the link and shows the participant
+  widget (blueprints/widget.py) of the link's campaign with a fresh widget
+  session. No cookie is involved: the form carries the token itself, which
   is what makes the POST safe from cross-site forgery (a forger would need
   the token).
 
@@ -16,7 +15,6 @@ Unusable links (expired, used, tampered, unknown) get a friendly page with a
 """
 from __future__ import annotations
 
-import dataclasses
 import logging
 import secrets as random_secrets
 from pathlib import Path
@@ -25,14 +23,15 @@ from urllib.parse import quote, urlsplit
 from flask import Blueprint, current_app, g, render_template, request
 from sqlalchemy.exc import OperationalError
 
-from engine import campaigns, games, mail, playlinks, tokens, users
-from engine.branding import brand_of, safe_url
+from engine import campaigns, mail, playlinks, tokens, users
+from engine.branding import brand_of
 from engine.ledger import get_balances
 from engine.playlinks import PlayLinkError, PlayLinkExpired, PlayLinkTampered, PlayLinkUnknown, PlayLinkUsed
 from engine.storage import retrying, writing
 from extensions import db
 from models import Campaign, User
 
+from . import widget
 from ._api import Ctx, services, signing_secrets
 
 log = logging.getLogger(__name__)
@@ -133,7 +132,7 @@ def _nonce():
 def _security_headers(resp):
     nonce = g.get("csp_nonce", "")
     resp.headers["Content-Security-Policy"] = (
-        f"default-src 'none'; script-src 'nonce-{nonce}'; style-src 'self' 'nonce-{nonce}'; "
+        f"default-src 'none'; script-src 'self' 'nonce-{nonce}'; style-src 'self' 'nonce-{nonce}'; "
         "img-src 'self' https: http: data:; connect-src 'self'; form-action 'self'; "
         "base-uri 'none'; frame-ancestors 'none'")
     resp.headers["X-Frame-Options"] = "DENY"
@@ -212,16 +211,16 @@ def play():
         try:
             link = playlinks.spend_link(db.session, secrets, token, now)
             user, view = _owner(link)
-            context = _play_context(user, view, link, now, secrets)
+            page = _play_page(user, view, link, now)
             db.session.commit()
-            return context
+            return page
         except Exception:
             db.session.rollback()
             raise
 
     try:
         with writing(True):  # the spend is a write: take SQLite's write lock up front
-            context = retrying(attempt)
+            return retrying(attempt)
     except PlayLinkError as exc:
         return _link_error(exc)
     except campaigns.UnknownCampaign:
@@ -229,20 +228,10 @@ def play():
     except OperationalError:
         log.exception("database error spending a play link")
         return _unavailable()
-    return render_template("play/page.html", **context)
 
 
-def _play_context(user: User, view: campaigns.View, link, now, secrets) -> dict:
-    definition = view.definition
-    # Only the URL needs a second look here: it goes into an <img src>.
-    active = [dataclasses.replace(game, image_url=safe_url(game.image_url))
-              for game in games.list_games(view) if game.active]
-    return {
-        "brand": brand_of(definition),
-        "name": users.display_name(user),
-        "balance": get_balances(db.session, view.campaign.id, user.id, view.env).total,
-        "games": active,
-        "session": tokens.make_play_session(secrets, link.org_id, user.id, view.campaign.id,
-                                            now.timestamp()),
-        "session_hours": tokens.PLAY_SESSION_HOURS,
-    }
+def _play_page(user: User, view: campaigns.View, link, now) -> str:
+    """The widget of the link's campaign, with a widget session for its user."""
+    ws = tokens.WidgetSession(link.org_id, user.id, view.campaign.id, view.env)
+    viewer = widget.Viewer(user, view, widget.start_session(ws, now), now)
+    return widget.render_page(viewer, play_page=True)

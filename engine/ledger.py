@@ -197,3 +197,10 @@ def entries(session: Session, campaign_id: int, user_id: int, env: str, *,
     if source is not None:
         q = q.where(LedgerEntry.source == source)
     return list(session.scalars(q.order_by(LedgerEntry.id).limit(limit)))
+
+
+def recent(session: Session, campaign_id: int, user_id: int, env: str, limit: int = 10) -> list[LedgerEntry]:
+    """A user's latest entries, newest first (the widget's activity list)."""
+    return list(session.scalars(select(LedgerEntry).where(
+        LedgerEntry.campaign_id == campaign_id, LedgerEntry.user_id == user_id,
+        LedgerEntry.env == env).order_by(LedgerEntry.id.desc()).limit(limit)))

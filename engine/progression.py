@@ -68,9 +68,16 @@ def count_event(run, name: str) -> None:
     events already stored (one query, then never again), so a badge added by
     a later version counts the events sent before it.
     """
-    if name not in run.c.badge_event_types:
-        return
     key = (run.campaign_id, run.env, run.user.id, name)
+    if name not in run.c.badge_event_types:
+        # A counter an earlier version started keeps counting while no badge
+        # reads it: otherwise a badge removed by one version and added again
+        # by a later one would resume from a stale count (the backfill only
+        # runs when there is no row), missing the events sent in between.
+        row = run.session.get(EventCount, key)
+        if row is not None:
+            row.count += 1
+        return
     row = run.session.get(EventCount, key)
     if row is None:
         stored = run.session.scalar(select(func.count()).select_from(Event).where(
@@ -125,15 +132,19 @@ def settle(run) -> None:
     c = run.c
     if not c.has_progression:
         return
+    earned = ledger.lock_balance(run.session, run.campaign_id, run.user.id, run.env, run.now,
+                                 active=run.active).total_earned
     streak = None
     if c.streak is not None:
-        if run.streak_activity or run.outcome.paid_to(run.user.id) > 0:
+        # An award counts for the streak (SPEC §2) whatever posted it: the
+        # Rewards API award and /user/reward post their entries directly, not
+        # through run.credit, so outcome.payouts alone missed them. Any credit
+        # to this user in this run raised total_earned since the run began.
+        if run.streak_activity or earned > run.earned_at_start:
             streak = streaks.touch(run.session, c.streak, campaign_id=run.campaign_id, env=run.env,
                                    user_id=run.user.id, now=run.now, tz=c.timezone)
         elif any("streak" in b["criteria"] for b in c.badges):
             streak = run.session.get(Streak, (run.campaign_id, run.env, run.user.id))
-    earned = ledger.lock_balance(run.session, run.campaign_id, run.user.id, run.env, run.now,
-                                 active=run.active).total_earned
     for tier in c.tiers:
         if tier["points_required"] > earned:
             break

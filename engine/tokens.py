@@ -76,3 +76,37 @@ def read_play_session(secrets: list[str], token, now_ts: float) -> PlaySession:
         return PlaySession(int(data["o"]), int(data["u"]), int(data["c"]))
     except (BadSignature, KeyError, TypeError, ValueError):
         raise Unauthorized("missing or invalid play session") from None
+
+
+# -- widget sessions ---------------------------------------------------------------
+# What the widget's own requests carry (in a header, never a cookie, so the
+# widget works in a third-party iframe): one user, one campaign, one env,
+# for a few hours. Started from a widget token or from a spent play link.
+WIDGET_SESSION_SALT = "questkit.widget-session.v1"
+WIDGET_SESSION_HOURS = 12
+
+
+@dataclass(frozen=True)
+class WidgetSession:
+    org_id: int
+    user_id: int
+    campaign_id: int
+    env: str
+    page: str = ""  # the partner page embedding the widget: referral links point there
+
+
+def make_widget_session(secrets: list[str], s: WidgetSession, now_ts: float) -> str:
+    return timed_serializer(secrets, WIDGET_SESSION_SALT, now_ts).dumps(
+        {"o": s.org_id, "u": s.user_id, "c": s.campaign_id, "e": s.env, "p": s.page})
+
+
+def read_widget_session(secrets: list[str], token, now_ts: float) -> WidgetSession:
+    if not isinstance(token, str) or not token or len(token) > 1000:
+        raise Unauthorized("missing or invalid widget session")
+    try:
+        data = timed_serializer(secrets, WIDGET_SESSION_SALT, now_ts).loads(
+            token, max_age=WIDGET_SESSION_HOURS * 3600)
+        return WidgetSession(int(data["o"]), int(data["u"]), int(data["c"]), str(data["e"]),
+                             str(data.get("p") or ""))
+    except (BadSignature, KeyError, TypeError, ValueError):
+        raise Unauthorized("missing or invalid widget session") from None

@@ -143,27 +143,30 @@ def test_emailed_link_opens_without_being_spent_then_starts_one_session(app, cli
         assert "https://example.com/acme.png" in body and "#0F766E" in body
     assert count(app, PlayLink, PlayLink.used_at.is_(None)) == 1
 
-    # POST (the form) spends it and shows the games with a play session.
+    # POST (the form) spends it and shows the widget of the default campaign.
     played = client.post("/play", data={"token": token_of(url)})
     assert played.status_code == 200, played.get_data(as_text=True)
     assert_play_page_headers(played)
     body = played.get_data(as_text=True)
     assert NASTY not in body and "&lt;b&gt;Al &amp;" in body
-    assert '<strong id="play-balance">500</strong>' in body
+    assert 'data-balance="500"' in body
     assert "Neon Wheel" in body and "Cosmic Slots" in body
     assert "Enigma Boxes" not in body  # INACTIVE
-    assert 'data-game="NEON_WHEEL"' in body and "/v1/games/" in body
+    assert 'hx-post="/widget/default/games/NEON_WHEEL/play"' in body
     assert count(app, PlayLink, PlayLink.used_at.is_not(None)) == 1
 
-    session = json.loads(re.search(r"var session = (\"[^\"]+\");", body).group(1))
+    # The widget session in hx-headers is that user's, on the default campaign.
+    session = json.loads(unescape(re.search(r"hx-headers='([^']+)'", body).group(1)))["X-Widget-Session"]
     with app.app_context():
         user = db.session.scalars(select(User).where(User.account == "user_12345")).one()
-        ps = tokens.read_play_session([SECRET], session, START.timestamp())
-        assert (ps.org_id, ps.user_id) == (user.org_id, user.id)
-    # The session plays a game as that user (the endpoint the page's button calls).
-    game = client.post("/v1/games/NEON_WHEEL/play", json={}, headers={"Authorization": f"Bearer {session}"})
-    assert game.status_code == 200, game.json
-    assert game.json["data"]["balance"] == balance(client, rw) <= 500 - 50 + 5000
+        ws = tokens.read_widget_session([SECRET], session, START.timestamp())
+        assert (ws.org_id, ws.user_id, ws.env) == (user.org_id, user.id, "live")
+    # The session plays a game as that user (what the wheel's button posts).
+    game = client.post("/widget/default/games/NEON_WHEEL/play",
+                       headers={"X-Widget-Session": session, "HX-Request": "true"})
+    assert game.status_code == 200, game.get_data(as_text=True)
+    shown = int(re.search(r'id="qk-balance" data-balance="(\d+)"', game.get_data(as_text=True)).group(1))
+    assert shown == balance(client, rw) <= 500 - 50 + 5000
 
     # The link works once: a second POST (and any later GET) is the friendly "used" page.
     again = client.post("/play", data={"token": token_of(url)})

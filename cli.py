@@ -11,7 +11,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
-from engine import campaigns, keys, operators, organizations
+from engine import campaigns, keys, operators, organizations, tokens, users
 from engine.errors import EngineError
 from extensions import db
 
@@ -118,10 +118,20 @@ def demo():
             campaign = push(org.name, doc, publish=True)
             click.echo(f"campaign {campaign.pid} published (version {campaign.version})", err=True)
         _, raw = keys.create_key(db.session, org.id, _now(), label="demo")
+        player = users.ensure_user(db.session, org.id, "demo_player", users.INTERNAL_PLATFORM, _now(),
+                                   name="Demo Player")
+        db.session.flush()
     except EngineError as exc:
         _fail(exc)
     db.session.commit()
     click.echo(f"organization: {org.name} (id {org.id})", err=True)
+    secrets = [*current_app.config.get("SECRET_KEY_FALLBACKS", []), current_app.config["SECRET_KEY"]]
+    token = tokens.make_widget_token(secrets, org.id, player.id)
+    base = str(current_app.config.get("PUBLIC_URL") or "").rstrip("/")
+    click.echo(f"widget preview (user demo_player): {base}/widget/summer_games?user_token={token}", err=True)
+    click.echo(f"                                   {base}/widget/default?user_token={token}", err=True)
+    click.echo(f'embed snippet: <script src="{base}/embed.js" data-campaign="summer_games" '
+               f'data-user-token="{token}" async></script>', err=True)
     click.echo(raw)
 
 

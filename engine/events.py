@@ -87,7 +87,7 @@ def record_event(session: Session, view: View, user: User, *, name: str, now: da
     # Streaks, badges and challenges (engine/progression.py): a stored event
     # counts for the streak; badge counters and challenges advance on its type.
     run.streak_activity = True
-    progression.count_event(run, name)
+    progression.count_event(run, event)
     if run.c.challenges_by_event and run.c.running(now) and run.gate_open():
         challenges.on_event(run, name)
     # finish() checks milestones after everything the event paid (tasks,

@@ -61,32 +61,31 @@ def _reach(run, kind: str, item: dict, webhook: str) -> None:
 
 # -- event counts ----------------------------------------------------------------
 
-def count_event(run, name: str) -> None:
-    """One more event ``name`` for badges that count it.
+def count_event(run, event: Event) -> None:
+    """One more event of its type, for badges that count that type.
 
-    The first time a (user, type) is counted the counter starts from the
-    events already stored (one query, then never again), so a badge added by
-    a later version counts the events sent before it.
+    The counter remembers the last event it counted, and each update counts
+    the events of the type stored since (normally just this one): a counter
+    left behind while no badge read it (a version without the badge) catches
+    up when a badge reads it again, and the first update counts everything
+    already stored, so a badge added by a later version counts earlier events.
+    Event types no badge counts cost nothing.
     """
-    key = (run.campaign_id, run.env, run.user.id, name)
+    name = event.name
     if name not in run.c.badge_event_types:
-        # A counter an earlier version started keeps counting while no badge
-        # reads it: otherwise a badge removed by one version and added again
-        # by a later one would resume from a stale count (the backfill only
-        # runs when there is no row), missing the events sent in between.
-        row = run.session.get(EventCount, key)
-        if row is not None:
-            row.count += 1
         return
+    run.session.flush()  # the event's id
+    key = (run.campaign_id, run.env, run.user.id, name)
     row = run.session.get(EventCount, key)
+    since = select(func.count()).select_from(Event).where(
+        Event.campaign_id == run.campaign_id, Event.env == run.env,
+        Event.user_id == run.user.id, Event.name == name, Event.id <= event.id)
     if row is None:
-        stored = run.session.scalar(select(func.count()).select_from(Event).where(
-            Event.campaign_id == run.campaign_id, Event.env == run.env,
-            Event.user_id == run.user.id, Event.name == name))  # autoflush: includes this one
         run.session.add(EventCount(campaign_id=run.campaign_id, env=run.env, user_id=run.user.id,
-                                   name=name, count=stored))
+                                   name=name, count=run.session.scalar(since), last_event_id=event.id))
     else:
-        row.count += 1
+        row.count += run.session.scalar(since.where(Event.id > row.last_event_id))
+        row.last_event_id = event.id
     run.event_names.add(name)
 
 

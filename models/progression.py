@@ -60,6 +60,7 @@ class EventCount(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
     name: Mapped[str] = mapped_column(String(256), primary_key=True)
     count: Mapped[int] = mapped_column(BigInteger, default=0)
+    last_event_id: Mapped[int] = mapped_column(BigInteger)  # the newest event counted
 
 
 class CatalogStock(Base):

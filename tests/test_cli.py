@@ -92,6 +92,11 @@ def test_demo_publishes_both_examples_and_prints_a_key(app, runner, client):
     assert info["name"] == "Summer Gaming Challenge"
     d = client.get("/api/v1/campaign/info", query_string={"pid": "default"}, headers=h).json["data"]
     assert d["name"] == "Acme Rewards"
+    # the printed widget preview opens the widget as the demo player
+    import re
+    preview = re.search(r"/widget/summer_games\?user_token=\S+", r.output).group(0)
+    page = client.get(preview)
+    assert page.status_code == 200 and "Demo Player" in page.get_data(as_text=True)
     # running it again reuses the organization and still works
     r2 = runner.invoke(args=["demo"])
     assert r2.exit_code == 0 and last_line(r2) != key

@@ -47,6 +47,7 @@ def upgrade():
     sa.Column('user_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('name', sa.String(length=256), nullable=False),
     sa.Column('count', sa.BigInteger(), nullable=False),
+    sa.Column('last_event_id', sa.BigInteger(), nullable=False),
     sa.ForeignKeyConstraint(['campaign_id'], ['campaigns.id'], name=op.f('fk_event_counts_campaign_id_campaigns')),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_event_counts_user_id_users')),
     sa.PrimaryKeyConstraint('campaign_id', 'env', 'user_id', 'name', name=op.f('pk_event_counts'))

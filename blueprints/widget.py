@@ -253,7 +253,12 @@ PARTS = ("header", "quests", "referral", "invite", "leaderboard", "activity", "g
 def part(viewer: Viewer, name: str):
     if name not in PARTS:
         raise NotFound(f"no widget part {name!r}")
-    return render_template(f"widget/_{name}.html", **context(viewer, parts=(name,)))
+    ctx = context(viewer, parts=(name,))
+    # A part the page leaves out (no referrals section, not invite-only)
+    # rendered an empty referral card or a pointless code form; 404 instead.
+    if (name == "referral" and ctx["referral"] is None) or (name == "invite" and not ctx["invite_only"]):
+        raise NotFound(f"this campaign shows no {name} part")
+    return render_template(f"widget/_{name}.html", **ctx)
 
 
 def _after_action(viewer: Viewer, main: str, message: str | None, kind: str = "success", result=None) -> str:
@@ -288,20 +293,23 @@ def claim_invite(viewer: Viewer):
         with db.session.begin_nested():
             invites.claim(db.session, viewer.view, viewer.user, code, viewer.now)
     except NotFound:
-        return _invite_error(viewer, "We don't know this code. Check it and try again."), 404
+        return _invite_error(viewer, "We don't know this code. Check it and try again.", code), 404
     except Conflict as exc:
         text = ("This code has been used up." if "used up" in exc.message
                 else "You have already claimed an invite code." if "already claimed" in exc.message
                 else exc.message)
-        return _invite_error(viewer, text), 409
+        return _invite_error(viewer, text, code), 409
     html = _after_action(viewer, "invite", "Invite code accepted. Welcome!")
     ctx = context(viewer, parts=("quests",))
     return html + render_template("widget/_quests.html", **{**ctx, "oob": True})
 
 
-def _invite_error(viewer: Viewer, message: str) -> str:
+def _invite_error(viewer: Viewer, message: str, code: str = "") -> str:
     ctx = context(viewer, parts=("invite",))
     ctx["invite_error"] = message
+    # The re-rendered form kept nothing of what was typed, so "check it
+    # and try again" left an empty field; the refused code stays to be corrected.
+    ctx["invite_value"] = code
     return render_template("widget/_invite.html", **ctx)
 
 

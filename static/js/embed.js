@@ -17,6 +17,10 @@
   frame.src = base + "/widget/" + encodeURIComponent(pid) + "/frame";
   frame.title = script.getAttribute("data-title") || "Rewards";
   frame.setAttribute("scrolling", "no");
+  // A cross-origin iframe may use the Clipboard API only when its
+  // embedder delegates it; without this the referral "Copy" button was
+  // refused (permissions policy) and fell back to execCommand("copy").
+  frame.setAttribute("allow", "clipboard-write");
   frame.style.cssText = "display:block;width:100%;min-height:160px;border:0;overflow:hidden;";
   script.parentNode.insertBefore(frame, script.nextSibling);
   window.addEventListener("message", function (e) {

@@ -23,7 +23,14 @@
     var article = svg.closest(".qk-game");
     var target = 5 * 360 - land * (360 / n);
     var reduce = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
-    if (reduce) { svg.style.transform = "rotate(" + target + "deg)"; announce(article); return; }
+    if (reduce) {
+      // data-landed marks a wheel at rest on its outcome; the reduced-motion
+      // path (no animation) never set it, so it never said it had landed.
+      svg.style.transform = "rotate(" + target + "deg)";
+      svg.setAttribute("data-landed", String(land));
+      announce(article);
+      return;
+    }
     svg.style.transform = "rotate(0deg)";
     requestAnimationFrame(function () {
       requestAnimationFrame(function () {

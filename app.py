@@ -76,7 +76,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.extensions["questkit"] = Services(clock=app.config.get("CLOCK") or SystemClock(),
                                           rng=app.config.get("RNG") or random.SystemRandom())
 
-    from blueprints import register_blueprints
+    from blueprints import auth, register_blueprints
+    auth.init_app(app)
     register_blueprints(app)
     _register_error_handlers(app)
     app.after_request(_deny_framing)

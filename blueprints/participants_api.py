@@ -171,7 +171,8 @@ def record_event(ctx: Ctx):
     b = ctx.body
     view = default_view(ctx)
     ctx.begin_writes()
-    user = users.ensure_user(ctx.session, ctx.org_id, b["participant_id"], INTERNAL_PLATFORM, ctx.now)
+    user = users.ensure_user(ctx.session, ctx.org_id, participants.check_id(b["participant_id"]),
+                             INTERNAL_PLATFORM, ctx.now)
     r = participants.record(ctx.session, view, user, event_type=b["event_type"],
                             properties=b.get("properties"), client_id=b.get("id"), now=ctx.now,
                             rng=services().rng)

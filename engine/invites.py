@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete, func, select
@@ -116,3 +117,22 @@ def release(session: Session, view: View, code: str, user: User | None) -> int:
     if user is not None and removed == 0:
         raise NotFound("this code is not used by that user")
     return removed
+
+
+@dataclass(frozen=True)
+class CodeUse:
+    code: InviteCode
+    users: list[User]
+
+
+def list_codes(session: Session, view: View) -> list[CodeUse]:
+    """Every code of the campaign, newest first, with the users who claimed it in ``view``'s env."""
+    codes = list(session.scalars(select(InviteCode).where(InviteCode.campaign_id == view.campaign.id)
+                                 .order_by(InviteCode.id.desc())))
+    claimed: dict[int, list[User]] = {}
+    for claim_row, user in session.execute(
+            select(InviteClaim, User).join(User, User.id == InviteClaim.user_id)
+            .where(InviteClaim.campaign_id == view.campaign.id, InviteClaim.env == view.env)
+            .order_by(InviteClaim.claimed_at)):
+        claimed.setdefault(claim_row.code_id, []).append(user)
+    return [CodeUse(c, claimed.get(c.id, [])) for c in codes]

@@ -72,3 +72,9 @@ def revoke_key(session: Session, org_id: int, key_id: int, now: datetime) -> Non
     if row.revoked_at is None:
         row.revoked_at = now
         session.flush()
+
+
+def list_keys(session: Session, org_id: int) -> list[ApiKey]:
+    """The organization's keys, newest first (only prefixes: the keys themselves are not stored)."""
+    return list(session.scalars(select(ApiKey).where(ApiKey.org_id == org_id)
+                                .order_by(ApiKey.id.desc())))

@@ -1,15 +1,15 @@
 """Dashboard operators: e-mail and a salted password hash."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from models import Operator
+from models import LoginThrottle, Operator
 
-from .errors import Conflict, InvalidInput
+from .errors import Conflict, EngineError, InvalidInput, Unauthorized
 
 
 def create_operator(session: Session, org_id: int, email: str, password: str, now: datetime) -> Operator:
@@ -32,3 +32,42 @@ def check_login(session: Session, email: str, password: str) -> Operator | None:
     if op is None or not check_password_hash(op.password_hash, password or ""):
         return None
     return op
+
+
+MAX_FAILURES = 5
+FAILURE_WINDOW = timedelta(minutes=15)
+LOCKOUT = timedelta(minutes=15)
+
+
+class TooManyAttempts(EngineError):
+    """Logins for an address are paused after repeated failures (429)."""
+
+
+def login(session: Session, email: str, password: str, now: datetime) -> Operator:
+    """The operator for these credentials; Unauthorized otherwise.
+
+    After MAX_FAILURES failures within FAILURE_WINDOW, logins for the address
+    are refused for LOCKOUT, even with the right password, so guessing costs
+    time. The caller commits (failures must be counted even though the login
+    fails).
+    """
+    key = (email or "").strip().lower()[:256]
+    row = session.get(LoginThrottle, key)
+    if row is not None and row.locked_until is not None and now < row.locked_until:
+        wait = int((row.locked_until - now).total_seconds() // 60) + 1
+        raise TooManyAttempts(f"too many failed logins; try again in {wait} minutes")
+    op = check_login(session, key, password)
+    if op is not None:
+        if row is not None:
+            session.delete(row)
+        return op
+    if row is None or now - row.window_start > FAILURE_WINDOW:
+        if row is None:
+            row = LoginThrottle(email=key, failures=0, window_start=now)
+            session.add(row)
+        row.failures, row.window_start, row.locked_until = 0, now, None
+    row.failures += 1
+    if row.failures >= MAX_FAILURES:
+        row.locked_until = now + LOCKOUT
+    session.flush()
+    raise Unauthorized("wrong e-mail or password")

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from models import Balance, Event, Streak, User
@@ -31,6 +33,13 @@ _HTTP_URL = re.compile(r"^https?://[^\s]+$", re.IGNORECASE)
 
 
 # -- profile data ----------------------------------------------------------------
+
+def check_id(participant_id):
+    """A participant_id must be reachable at /participants/{pid}: no "/"."""
+    if isinstance(participant_id, str) and "/" in participant_id:
+        raise InvalidInput("participant_id must not contain '/'")
+    return participant_id
+
 
 def merge_attributes(current: dict | None, changes: dict) -> dict:
     """Key by key; a None value removes the key (SPEC §5)."""
@@ -60,6 +69,33 @@ def _apply(user: User, changes: dict) -> None:
         user.attributes = merge_attributes(user.attributes, changes["attributes"])
 
 
+def _lock_participant(session: Session, org_id: int, participant_id: str,
+                      create_at: datetime | None = None) -> tuple[User | None, bool]:
+    """The participant's row locked until the transaction ends, and whether
+    this call inserted it (only when ``create_at`` is given).
+
+    Attributes are merged in Python, so concurrent POSTs/PATCHes must not
+    read the row at once (on PostgreSQL they lost each other's keys, and
+    concurrent first POSTs all answered 201). The row lock orders them (SQLite
+    already runs writers one at a time); the insert's RETURNING tells the one
+    request that created the participant (psycopg reports rowcount -1).
+    FOR NO KEY UPDATE: rows that merely reference the user (events, balances)
+    stay insertable, so an event in flight never deadlocks against a PATCH.
+    """
+    account, platform = users.normalize_identity(check_id(participant_id), INTERNAL_PLATFORM)
+    key = {"org_id": org_id, "account": account, "platform": platform}
+    locked = (select(User).filter_by(**key).with_for_update(key_share=True)
+              .execution_options(populate_existing=True))
+    user = session.scalars(locked).one_or_none()
+    if user is not None or create_at is None:
+        return user, False
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    inserted = session.execute(insert(User).values(**key, created_at=create_at, attributes={})
+                               .on_conflict_do_nothing(index_elements=list(key))
+                               .returning(User.id)).scalar_one_or_none()
+    return session.scalars(locked).one(), inserted is not None
+
+
 def register(session: Session, view: View, org_id: int, participant_id: str, changes: dict,
              now: datetime) -> tuple[User, bool]:
     """Create the participant, or update the one that exists: (user, created).
@@ -68,16 +104,15 @@ def register(session: Session, view: View, org_id: int, participant_id: str, cha
     participant's balance there (first_seen_at, active now) and records the
     tiers already reached (one at 0 points).
     """
-    existing = users.find_user(session, org_id, participant_id, INTERNAL_PLATFORM)
-    user = existing or users.ensure_user(session, org_id, participant_id, INTERNAL_PLATFORM, now)
+    user, created = _lock_participant(session, org_id, participant_id, now)
     _apply(user, changes)
     Run(session, view, user, now).finish()
-    return user, existing is None
+    return user, created
 
 
 def update(session: Session, org_id: int, participant_id: str, changes: dict) -> User:
     """PATCH: display_name, avatar_url, attributes merged; 404 when unknown."""
-    user = users.find_user(session, org_id, participant_id, INTERNAL_PLATFORM)
+    user, _ = _lock_participant(session, org_id, participant_id)
     if user is None:
         raise UnknownUser(f"participant {participant_id!r} not found")
     _apply(user, changes)

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from models import User
 
 from . import ledger
+from .errors import InvalidInput
 from .campaigns import View
 from .tasks import Run
 
@@ -64,3 +65,28 @@ def reward_history(session: Session, view: View, user: User | None) -> list[dict
          "created_at": e.created_at}
         for e in ledger.entries(session, view.campaign.id, user.id, view.env, source=REWARD_SOURCE)
     ]
+
+
+ADJUST_SOURCE = "dashboard.adjustment"
+MAX_REASON = 500
+
+
+def adjust(session: Session, view: View, user: User, *, amount: int, reason: str, operator: str,
+           now: datetime) -> Movement:
+    """An operator's correction: an `adjustment` entry naming who and why.
+
+    A debit is strict (the total never goes below zero); a credit counts
+    like any other (milestones, tiers, the streak).
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput("a reason is required")
+    if len(reason) > MAX_REASON:
+        raise InvalidInput(f"the reason must be at most {MAX_REASON} characters")
+    run = Run(session, view, user, now)
+    posted = ledger.post_entry(
+        session, campaign_id=view.campaign.id, user_id=user.id, env=view.env, kind="adjustment",
+        amount=amount, now=now, source=ADJUST_SOURCE, version=view.version,
+        meta={"operator": operator, "reason": reason}, strict=amount < 0)
+    run.finish()
+    return Movement(ledger.get_balances(session, view.campaign.id, user.id, view.env), posted.duplicate)

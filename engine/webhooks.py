@@ -176,3 +176,7 @@ def signature(secret: str, msg_id: str, timestamp: int, body: str) -> str:
     signed = f"{msg_id}.{timestamp}.{body}".encode("utf-8")
     digest = hmac.new(signing_key(secret), signed, hashlib.sha256).digest()
     return "v1," + base64.b64encode(digest).decode("ascii")
+
+
+def list_hooks(session: Session, org_id: int) -> list[Hook]:
+    return list(session.scalars(select(Hook).where(Hook.org_id == org_id).order_by(Hook.id)))

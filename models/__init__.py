@@ -4,7 +4,7 @@ from .base import Base
 from .campaign import Campaign
 from .idempotency import IdempotencyRecord
 from .ledger import Balance, CampaignCounter, LedgerEntry, ScoreBucket
-from .organization import ApiKey, Operator, Organization
+from .organization import ApiKey, LoginThrottle, Operator, Organization
 from .playlink import PlayLink
 from .prizes import MilestoneReached, Play, PrizeStock, RuleAward
 from .progression import Achievement, CatalogClaim, CatalogStock, EventCount, Streak
@@ -16,6 +16,6 @@ __all__ = [
     "Achievement", "CatalogClaim", "CatalogStock", "EventCount", "Streak",
     "Attempt", "Hook", "Message", "MilestoneReached", "Play", "PrizeStock", "RuleAward",
     "ActionState", "ApiKey", "Balance", "Base", "Campaign", "CampaignCounter", "Completion", "Event",
-    "IdempotencyRecord", "InviteClaim", "InviteCode", "LedgerEntry", "Operator", "Organization",
+    "IdempotencyRecord", "InviteClaim", "LoginThrottle", "InviteCode", "LedgerEntry", "Operator", "Organization",
     "PlayLink", "QuestState", "RefCode", "Referral", "ScoreBucket", "User",
 ]

@@ -44,3 +44,15 @@ class Operator(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     __table_args__ = (Index("ix_operators_org_email", "org_id", "email"),)
+
+
+class LoginThrottle(Base):
+    """Failed dashboard logins per e-mail address: after too many, logins
+    for that address wait (checked in the database, so every app server agrees)."""
+
+    __tablename__ = "login_throttle"
+
+    email: Mapped[str] = mapped_column(String(256), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime())
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -1,0 +1,509 @@
+"""The operator dashboard (SPEC §8): /dashboard, login at /dashboard/login.
+
+Server-rendered pages over the same engine functions as the APIs. Every
+page needs a logged-in operator and shows only their organization's objects:
+ids in URLs are always looked up *within* the operator's organization.
+Every POST carries a CSRF token (a form field, or X-CSRF-Token for htmx),
+checked before the view runs. The session cookie is HttpOnly and SameSite;
+dashboard pages may not be framed.
+"""
+from __future__ import annotations
+
+import csv
+import difflib
+import hmac
+import io
+import json
+import logging
+import secrets as random_secrets
+from functools import wraps
+from pathlib import Path
+
+from flask import (Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request,
+                   session, url_for)
+from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy.exc import OperationalError
+
+from engine import (analytics, campaign_stats, campaigns, delivery, events, invites, keys, ledger, mail,
+                    operators, points, progress, simulate, webhooks)
+from engine.branding import brand_of
+from engine.errors import EngineError, InvalidInput, NotFound
+from engine.storage import retrying, writing
+from extensions import db
+from models import User
+
+from ._api import services
+from .auth import OperatorLogin
+from .play import smtp_settings
+
+log = logging.getLogger(__name__)
+bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
+
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "X-CSRF-Token"
+CHART_W, CHART_H = 640, 160
+
+
+# -- security --------------------------------------------------------------------
+
+def csrf_token() -> str:
+    if "_csrf" not in session:
+        session["_csrf"] = random_secrets.token_urlsafe(32)
+    return session["_csrf"]
+
+
+@bp.app_context_processor
+def _template_helpers():
+    return {"csrf_token": csrf_token}
+
+
+@bp.before_request
+def _check_csrf():
+    g.csp_nonce = random_secrets.token_urlsafe(16)
+    if request.method == "POST":
+        sent = request.form.get(CSRF_FIELD) or request.headers.get(CSRF_HEADER) or ""
+        expected = session.get("_csrf") or ""
+        if not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
+            return render_template("dashboard/message.html", title="This form has expired",
+                                   text="Reload the page and try again (the CSRF token was missing or wrong)."), 400
+
+
+@bp.after_request
+def _headers(resp: Response):
+    if "Content-Security-Policy" not in resp.headers:
+        nonce = g.get("csp_nonce", "")
+        resp.headers["Content-Security-Policy"] = (
+            f"default-src 'self'; script-src 'self' 'nonce-{nonce}'; style-src 'self' 'nonce-{nonce}'; "
+            "img-src 'self' https: data:; frame-src 'self'; form-action 'self'; base-uri 'none'; "
+            "frame-ancestors 'none'")
+        resp.headers["X-Frame-Options"] = "DENY"
+    resp.headers["Cache-Control"] = "no-store"
+    resp.headers["Referrer-Policy"] = "same-origin"
+    resp.headers["X-Content-Type-Options"] = "nosniff"
+    return resp
+
+
+def org_id() -> int:
+    return current_user.org_id
+
+
+def now():
+    return services().clock.now()
+
+
+def writes(view):
+    """A POST that writes: one transaction (SQLite's write lock up front),
+    retried on lock failures; engine errors become flash messages."""
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        def attempt():
+            try:
+                out = view(*args, **kwargs)
+                db.session.commit()
+                return out
+            except Exception:
+                db.session.rollback()
+                raise
+        try:
+            with writing(True):
+                return retrying(attempt)
+        except OperationalError:
+            log.exception("database error in the dashboard")
+            flash("The database is busy; nothing was changed. Try again.", "error")
+            return redirect(request.referrer or url_for("dashboard.home"))
+    return wrapper
+
+
+# -- login -----------------------------------------------------------------------
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if request.method == "GET":
+        return render_template("dashboard/login.html", error=None)
+    email = request.form.get("email", "")
+    password = request.form.get("password", "")
+    try:
+        with writing(True):
+            op = operators.login(db.session, email, password, now())
+            db.session.commit()  # a failure is counted, a success clears the count
+    except operators.TooManyAttempts as exc:
+        db.session.rollback()
+        return render_template("dashboard/login.html", error=exc.message, email=email), 429
+    except EngineError as exc:
+        db.session.commit()
+        return render_template("dashboard/login.html", error=exc.message, email=email), 401
+    session.clear()  # no session fixation: a fresh session (and CSRF token) per login
+    login_user(OperatorLogin(op.id, op.org_id, op.email))
+    target = request.args.get("next") or ""
+    # Only a path of ours: never an open redirect.
+    if not target.startswith("/dashboard") or target.startswith("//"):
+        target = url_for("dashboard.home")
+    return redirect(target)
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    logout_user()
+    session.clear()
+    return redirect(url_for("dashboard.login"))
+
+
+# -- campaigns -------------------------------------------------------------------
+
+@bp.get("")
+@login_required
+def home():
+    rows = []
+    for c in campaigns.list_campaigns(db.session, org_id()):
+        rows.append({"pid": c.pid, "name": (c.live or c.draft or {}).get("name", c.pid),
+                     "status": (c.live or {}).get("status", "active") if c.live else "draft only",
+                     "version": c.version, "draft_differs": c.draft != c.live})
+    has_keys = bool(keys.list_keys(db.session, org_id()))
+    public = str(current_app.config.get("PUBLIC_URL") or request.host_url).rstrip("/")
+    return render_template("dashboard/home.html", campaigns=rows, has_keys=has_keys, public=public)
+
+
+def _campaign(pid: str):
+    return campaigns.get_campaign(db.session, org_id(), pid)  # NotFound outside the organization
+
+
+@bp.errorhandler(NotFound)
+def _not_found(exc):
+    return render_template("dashboard/message.html", title="Not found", text=exc.message), 404
+
+
+def _diff(live: dict | None, draft: dict) -> list[dict]:
+    """Side-by-side rows of live (left) and draft (right), pretty-printed JSON."""
+    left = json.dumps(live, indent=2, sort_keys=True).splitlines() if live else []
+    right = json.dumps(draft, indent=2, sort_keys=True).splitlines()
+    rows = []
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(a=left, b=right, autojunk=False).get_opcodes():
+        a, b = left[i1:i2], right[j1:j2]
+        for k in range(max(len(a), len(b))):
+            rows.append({"kind": tag, "left": a[k] if k < len(a) else "", "right": b[k] if k < len(b) else ""})
+    return rows
+
+
+@bp.get("/campaigns/<pid>")
+@login_required
+def campaign(pid: str):
+    c = _campaign(pid)
+    return _campaign_page(c, draft_text=json.dumps(c.draft, indent=2, ensure_ascii=False), issues=[])
+
+
+def _campaign_page(c, *, draft_text: str, issues: list, status: int = 200):
+    view = campaigns.view(c, "dev")
+    codes = invites.list_codes(db.session, campaigns.view(c, "live")) if c.live else []
+    changed = [r for r in _diff(c.live, c.draft) if r["kind"] != "equal"]
+    return render_template(
+        "dashboard/campaign.html", c=c, draft_text=draft_text, issues=issues,
+        diff=_diff(c.live, c.draft), changed=len(changed), codes=codes, definition=view.definition,
+        brand=brand_of(view.definition)), status
+
+
+@bp.post("/campaigns/<pid>/draft")
+@login_required
+@writes
+def save_draft(pid: str):
+    c = _campaign(pid)
+    text = request.form.get("definition", "")
+    try:
+        doc = json.loads(text)
+    except ValueError as exc:
+        return _campaign_page(c, draft_text=text, issues=[{"path": "(document)", "message": f"not valid JSON: {exc}"}],
+                              status=400)
+    try:
+        campaigns.put_draft(db.session, org_id(), pid, doc, now())
+    except InvalidInput as exc:
+        db.session.rollback()
+        return _campaign_page(c, draft_text=text, issues=exc.issues or [{"path": "", "message": exc.message}],
+                              status=400)
+    flash("Draft saved. Publish it to make it live.", "success")
+    return redirect(url_for("dashboard.campaign", pid=pid) + "#diff")
+
+
+@bp.post("/campaigns/<pid>/publish")
+@login_required
+@writes
+def publish(pid: str):
+    c, changed = campaigns.publish(db.session, org_id(), pid, now())
+    flash(f"Published version {c.version}." if changed else "Nothing to publish: live is the draft.", "success")
+    return redirect(url_for("dashboard.campaign", pid=pid))
+
+
+@bp.post("/campaigns/<pid>/settings")
+@login_required
+@writes
+def save_settings(pid: str):
+    """Branding, the play-link e-mail template and the widget's allowed origins, into the draft."""
+    c = _campaign(pid)
+    doc = json.loads(json.dumps(c.draft))
+    f = request.form
+    branding = {k: f.get(k, "").strip() for k in ("logo_url", "primary_color", "accent_color")}
+    doc["branding"] = {k: v for k, v in branding.items() if v}
+    email = {k: f.get(f"email_{k}", "").strip() for k in ("subject", "heading", "body", "cta_text")}
+    doc["email"] = {k: v for k, v in email.items() if v}
+    origins = [o.strip() for o in f.get("allowed_origins", "").splitlines() if o.strip()]
+    doc["widget"] = {**(doc.get("widget") or {}), "allowed_origins": origins}
+    for key in ("branding", "email"):
+        if not doc[key]:
+            doc.pop(key)
+    try:
+        campaigns.put_draft(db.session, org_id(), pid, doc, now())
+    except InvalidInput as exc:
+        db.session.rollback()
+        for issue in exc.issues[:5] or [{"path": "", "message": exc.message}]:
+            flash(f"{issue['path']}: {issue['message']}", "error")
+        return redirect(url_for("dashboard.campaign", pid=pid) + "#settings")
+    flash("Settings saved in the draft. Publish to make them live.", "success")
+    return redirect(url_for("dashboard.campaign", pid=pid) + "#settings")
+
+
+def _email_message(c, to: str):
+    view = campaigns.view(c, "dev")
+    public = str(current_app.config.get("PUBLIC_URL") or request.host_url).rstrip("/")
+    return mail.play_link_message(
+        to=to, brand=brand_of(view.definition), name="Jane Example", balance=1200,
+        link=f"{public}/play?token=example", expires_at=now(), now=now(),
+        template=view.definition.get("email"), sender=current_app.config.get("SMTP_FROM"))
+
+
+@bp.get("/campaigns/<pid>/email-preview")
+@login_required
+def email_preview(pid: str):
+    """The draft's play-link e-mail as HTML, framed by the campaign page only."""
+    msg = _email_message(_campaign(pid), current_user.email)
+    html = msg.get_body(("html",)).get_content()
+    resp = Response(html, mimetype="text/html")
+    # E-mail HTML carries inline styles; it runs no script and only we may frame it.
+    resp.headers["Content-Security-Policy"] = ("default-src 'none'; style-src 'unsafe-inline'; "
+                                               "img-src https: data:; frame-ancestors 'self'")
+    resp.headers["X-Frame-Options"] = "SAMEORIGIN"
+    return resp
+
+
+@bp.post("/campaigns/<pid>/test-email")
+@login_required
+def test_email(pid: str):
+    msg = _email_message(_campaign(pid), current_user.email)
+    db.session.rollback()
+    try:
+        sent = mail.deliver(msg, smtp_settings(current_app.config), Path(current_app.instance_path) / "outbox", now())
+    except Exception as exc:  # an SMTP failure is the operator's news, not a 500
+        log.warning("test e-mail failed: %s", exc)
+        flash(f"The test e-mail could not be sent: {exc}", "error")
+    else:
+        flash(f"Test e-mail sent to {current_user.email}." if sent.sent
+              else f"No SMTP_HOST: the e-mail was written to {sent.path}.", "success")
+    return redirect(url_for("dashboard.campaign", pid=pid) + "#settings")
+
+
+@bp.post("/campaigns/<pid>/simulate")
+@login_required
+def run_simulation(pid: str):
+    """The dry run of the draft on pasted events; writes nothing (a rolled-back savepoint)."""
+    c = _campaign(pid)
+    error, result = None, None
+    try:
+        given = json.loads(request.form.get("events", "") or "[]")
+        if not isinstance(given, list) or not all(isinstance(e, dict) and isinstance(e.get("name"), str)
+                                                  for e in given):
+            raise InvalidInput('paste a JSON list of events like [{"name": "GameSession", "category": "dices"}]')
+        if len(given) > 1000:
+            raise InvalidInput("at most 1,000 events per dry run")
+        result = simulate.simulate(db.session, c, account=request.form.get("account") or "dry-run",
+                                   platform=request.form.get("platform") or "internal", now=now(),
+                                   events_in=given)
+    except ValueError as exc:
+        error = f"not valid JSON: {exc}"
+    except EngineError as exc:
+        error = exc.message
+    finally:
+        db.session.rollback()
+    return render_template("dashboard/_simulation.html", result=result, error=error), 400 if error else 200
+
+
+# -- invite codes ----------------------------------------------------------------
+
+@bp.post("/campaigns/<pid>/codes")
+@login_required
+@writes
+def generate_codes(pid: str):
+    c = _campaign(pid)
+    try:
+        count = int(request.form.get("count", "1"))
+        max_uses = int(request.form.get("max_uses", "1"))
+    except ValueError:
+        flash("count and max uses must be whole numbers", "error")
+        return redirect(url_for("dashboard.campaign", pid=pid) + "#codes")
+    made = invites.generate(db.session, c, count=count, now=now(),
+                            prefix=request.form.get("prefix") or None, max_uses=max_uses)
+    flash(f"{len(made)} codes generated.", "success")
+    return redirect(url_for("dashboard.campaign", pid=pid) + "#codes")
+
+
+@bp.post("/campaigns/<pid>/codes/<code>/release")
+@login_required
+@writes
+def release_code(pid: str, code: str):
+    c = _campaign(pid)
+    released = invites.release(db.session, campaigns.view(c, "live"), code, None)
+    flash(f"Code {code} released ({released} claims removed).", "success")
+    return redirect(url_for("dashboard.campaign", pid=pid) + "#codes")
+
+
+@bp.get("/campaigns/<pid>/codes.csv")
+@login_required
+def export_codes(pid: str):
+    c = _campaign(pid)
+    out = io.StringIO()
+    w = csv.writer(out)
+    w.writerow(["code", "max_uses", "uses", "used_by", "created_at"])
+    for cu in invites.list_codes(db.session, campaigns.view(c, "live")) if c.live else []:
+        w.writerow([cu.code.code, cu.code.max_uses, len(cu.users),
+                    " ".join(f"{u.account}@{u.platform}" for u in cu.users), cu.code.created_at.isoformat()])
+    return Response(out.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{pid}-codes.csv"'})
+
+
+# -- analytics -------------------------------------------------------------------
+
+def _chart(series) -> dict:
+    """Bars for a server-rendered SVG: readable without JavaScript."""
+    top = max(series.values) or 1
+    n = len(series.values)
+    bw = CHART_W / n
+    bars = []
+    for i, (day, v) in enumerate(zip(series.days, series.values)):
+        h = round(v / top * (CHART_H - 20), 1)
+        bars.append({"x": round(i * bw + 1, 1), "y": round(CHART_H - h, 1), "w": round(max(1.0, bw - 2), 1),
+                     "h": h, "day": day.isoformat(), "value": v})
+    return {"label": series.label, "total": series.total, "max": top, "bars": bars,
+            "first": series.days[0].isoformat(), "last": series.days[-1].isoformat()}
+
+
+@bp.get("/campaigns/<pid>/analytics")
+@login_required
+def campaign_analytics(pid: str):
+    c = _campaign(pid)
+    if c.live is None:
+        return render_template("dashboard/message.html", title="Not published yet",
+                               text="Analytics start once the campaign is published."), 200
+    view = campaigns.view(c, "live")
+    try:
+        page = max(1, int(request.args.get("page", "1")))
+    except ValueError:
+        page = 1
+    search = request.args.get("q", "")[:256]
+    rows, total_users = analytics.users_page(db.session, view, search=search, page=page)
+    ctx = {"c": c, "rows": rows, "total_users": total_users, "page": page, "search": search,
+           "pages": max(1, -(-total_users // analytics.USERS_PAGE))}
+    if request.headers.get("HX-Request") and not request.headers.get("HX-History-Restore-Request"):
+        resp = Response(render_template("dashboard/_users.html", **ctx))
+    else:
+        total, season = campaign_stats.points(db.session, view)
+        participants, active = campaign_stats.participation(db.session, view, now())
+        ctx.update(points=total, season=season, participants=participants, active=active,
+                   charts=[_chart(s) for s in analytics.daily(db.session, view, now(), 30)],
+                   top=analytics.top_actions(db.session, view))
+        resp = Response(render_template("dashboard/analytics.html", **ctx))
+    resp.headers["Vary"] = "HX-Request"
+    return resp
+
+
+def _user(c, user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None or user.org_id != c.org_id:
+        raise NotFound("unknown user")
+    return user
+
+
+@bp.get("/campaigns/<pid>/users/<int:user_id>")
+@login_required
+def user_page(pid: str, user_id: int):
+    c = _campaign(pid)
+    if c.live is None:
+        abort(404)
+    view = campaigns.view(c, "live")
+    user = _user(c, user_id)
+    return render_template(
+        "dashboard/user.html", c=c, user=user,
+        balances=ledger.get_balances(db.session, c.id, user.id, "live"),
+        sources=analytics.points_by_source(db.session, view, user.id),
+        entries=ledger.recent(db.session, c.id, user.id, "live", 100),
+        events=events.list_events(db.session, view, user, limit=50)[::-1],
+        progress=progress.user_progress(db.session, view, user, now()))
+
+
+@bp.post("/campaigns/<pid>/users/<int:user_id>/adjust")
+@login_required
+@writes
+def adjust_points(pid: str, user_id: int):
+    c = _campaign(pid)
+    user = _user(c, user_id)
+    try:
+        amount = int(request.form.get("amount", ""))
+    except ValueError:
+        flash("the amount must be a whole number (negative to take points away)", "error")
+        return redirect(url_for("dashboard.user_page", pid=pid, user_id=user_id))
+    try:
+        moved = points.adjust(db.session, campaigns.view(c, "live"), user, amount=amount,
+                              reason=request.form.get("reason", ""), operator=current_user.email, now=now())
+    except EngineError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("dashboard.user_page", pid=pid, user_id=user_id))
+    flash(f"Adjusted by {amount:+d}: the balance is now {moved.balances.total}.", "success")
+    return redirect(url_for("dashboard.user_page", pid=pid, user_id=user_id))
+
+
+# -- keys and webhooks -----------------------------------------------------------
+
+@bp.get("/keys")
+@login_required
+def key_list():
+    return render_template("dashboard/keys.html", keys=keys.list_keys(db.session, org_id()), new_key=None)
+
+
+@bp.post("/keys")
+@login_required
+@writes
+def create_key():
+    kind = "publishable" if request.form.get("kind") == "publishable" else "secret"
+    label = (request.form.get("label") or "").strip()[:256] or None
+    _, raw = keys.create_key(db.session, org_id(), now(), kind=kind, label=label)
+    # Shown once, on this response only; never stored, never redirected with.
+    return render_template("dashboard/keys.html", keys=keys.list_keys(db.session, org_id()), new_key=raw)
+
+
+@bp.post("/keys/<int:key_id>/revoke")
+@login_required
+@writes
+def revoke_key(key_id: int):
+    keys.revoke_key(db.session, org_id(), key_id, now())
+    flash("Key revoked: it stops working at once.", "success")
+    return redirect(url_for("dashboard.key_list"))
+
+
+@bp.get("/webhooks")
+@login_required
+def hook_list():
+    hooks = webhooks.list_hooks(db.session, org_id())
+    return render_template("dashboard/webhooks.html",
+                           hooks=[(h, delivery.messages_of(db.session, h, limit=50)) for h in hooks])
+
+
+@bp.post("/webhooks/messages/<msg_id>/redeliver")
+@login_required
+@writes
+def redeliver(msg_id: str):
+    delivery.redeliver(db.session, org_id(), msg_id, now())
+    flash("Message queued for delivery again.", "success")
+    return redirect(url_for("dashboard.hook_list"))
+
+
+@bp.app_template_filter("signed")
+def _signed(value: int) -> str:
+    return f"{value:+d}"
+

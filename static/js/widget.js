@@ -10,7 +10,41 @@
     window.parent.postMessage({type: "questkit:resize", height: document.documentElement.scrollHeight}, "*");
   }
 
+  // A play's answer carries the new balance, activity and leaderboard out of
+  // band; shown at once they would give the outcome away before the wheel
+  // stops. They are held while the game animates and swapped in when it lands.
+  var holding = false;
+  var held = [];
+
+  function release() {
+    holding = false;
+    var swaps = held;
+    held = [];
+    swaps.forEach(function (s) {
+      if (document.body.contains(s.target)) { htmx.swap(s.target, s.html, {swapStyle: "outerHTML"}); }
+    });
+  }
+
+  document.addEventListener("htmx:beforeSwap", function (e) {
+    // detail.elt is the swap target here; the element that asked is requestConfig.elt.
+    var asker = e.detail.requestConfig && e.detail.requestConfig.elt;
+    var game = asker && asker.closest && asker.closest(".qk-game");
+    holding = Boolean(game) && e.detail.xhr && e.detail.xhr.status === 200;
+  });
+  document.addEventListener("htmx:oobBeforeSwap", function (e) {
+    if (!holding || !e.detail.fragment || !e.detail.fragment.firstElementChild) { return; }
+    held.push({target: e.detail.target, html: e.detail.fragment.firstElementChild.outerHTML});
+    e.detail.shouldSwap = false;
+  });
+  document.addEventListener("htmx:afterSettle", function () {
+    // Nothing left to animate (no result, or an error): show what was held.
+    if (holding && !document.querySelector("svg.qk-wheel[data-land]:not([data-landed]), .qk-reels.qk-spin")) {
+      release();
+    }
+  });
+
   function announce(article) {
+    release();
     var result = article.querySelector(".qk-result[data-text]");
     if (result) { result.textContent = result.getAttribute("data-text"); }
     article.classList.add("qk-revealed");
@@ -27,8 +61,8 @@
       // data-landed marks a wheel at rest on its outcome; the reduced-motion
       // path (no animation) never set it, so it never said it had landed.
       svg.style.transform = "rotate(" + target + "deg)";
-      svg.setAttribute("data-landed", String(land));
       announce(article);
+      svg.setAttribute("data-landed", String(land));
       return;
     }
     svg.style.transform = "rotate(0deg)";
@@ -39,7 +73,7 @@
       });
     });
     var done = false;
-    function finish() { if (!done) { done = true; svg.setAttribute("data-landed", String(land)); announce(article); } }
+    function finish() { if (!done) { done = true; announce(article); svg.setAttribute("data-landed", String(land)); } }
     svg.addEventListener("transitionend", finish, {once: true});
     setTimeout(finish, SPIN_MS + 400);  // in case no transition runs (hidden tab)
   }

@@ -304,6 +304,9 @@ def test_wheel_spin_reveals_the_servers_outcome_and_balance_and_is_disabled_when
     page.wait_for_timeout(1000)
     shot(page, "wheel_spinning", full_page=False)
     assert svg.get_attribute("data-landed") is None
+    # Nor do the balance and activity give it away while the wheel turns.
+    assert shown_balance(page) == 500
+    assert "Game played" not in page.inner_text("#qk-activity")
     page.wait_for_selector(f"{WHEEL} svg.qk-wheel[data-landed]", timeout=6000)
     outcome = check_wheel_landed(page, svg)
 
@@ -417,7 +420,8 @@ def test_a_user_named_like_a_script_sees_the_name_as_text_and_no_script_runs(
     assert page.locator("#qk-body img[src=x]").count() == 0
     # Played once more after an htmx swap (the header and board come back out of band).
     page.click(f"{WHEEL} button.qk-play")
-    page.wait_for_selector(f"{WHEEL} svg.qk-wheel[data-land]")  # the answer is in, swapped
+    # The header and board are swapped in once the wheel has landed.
+    page.wait_for_selector(f"{WHEEL} svg.qk-wheel[data-landed]", timeout=8000)
     assert shown_balance(page) == server_balance(client, api_key, "xss") != 500
     assert page.text_content(".qk-name") == XSS
     assert page.inner_text("#qk-leaderboard .qk-me-row .qk-board-name") == f"{XSS} (you)"

@@ -39,8 +39,7 @@ route = participants_dialect.route
 
 
 def default_view(ctx: Ctx) -> campaigns.View:
-    campaign = campaigns.get_campaign(ctx.session, ctx.org_id, campaigns.DEFAULT_PID)
-    return campaigns.view(campaign, "live")
+    return campaigns.default_view(ctx.session, ctx.org_id)
 
 
 def known(ctx: Ctx, pid: str):

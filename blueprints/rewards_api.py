@@ -38,8 +38,7 @@ route = rewards_dialect.route
 
 
 def default_view(ctx: Ctx) -> campaigns.View:
-    campaign = campaigns.get_campaign(ctx.session, ctx.org_id, campaigns.DEFAULT_PID)
-    return campaigns.view(campaign, "live")
+    return campaigns.default_view(ctx.session, ctx.org_id)
 
 
 def known_user(ctx: Ctx, user_id: str):

@@ -98,6 +98,12 @@ def view(campaign: Campaign, env: str) -> View:
     return View(campaign, env, compiled, version)
 
 
+def default_view(session: Session, org_id: int) -> View:
+    """The live view of the organization's `default` campaign: the wallet the
+    Rewards and Participants APIs and play links read (SPEC §1)."""
+    return view(get_campaign(session, org_id, DEFAULT_PID), "live")
+
+
 def check_definition(doc) -> None:
     """Raise InvalidInput carrying every issue, each with its JSON path."""
     if not isinstance(doc, dict):

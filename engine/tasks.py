@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from models import ActionState, Completion, InviteClaim, QuestState, Referral, User
 
-from . import ledger, webhooks
+from . import ledger, progression, webhooks
 from .campaigns import View
 from .compiled import Action
 from .periods import period_key
@@ -418,8 +418,7 @@ class Run:
             # Imported here: mechanics builds on Run. Milestones are over
             # total_earned, whatever paid it (SPEC §2): checked after every run.
             from .mechanics import check_milestones
-            from .progression import settle
             check_milestones(self)
-            settle(self)  # streak, tiers and badges, over everything the run paid
+            progression.settle(self)  # streak, tiers and badges, over everything the run paid
         self.session.flush()
         return self.outcome

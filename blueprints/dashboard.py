@@ -27,13 +27,15 @@ from sqlalchemy.exc import OperationalError
 from engine import (analytics, campaign_stats, campaigns, delivery, events, invites, keys, ledger, mail,
                     operators, points, progress, simulate, webhooks)
 from engine.branding import brand_of
-from engine.errors import EngineError, InvalidInput, NotFound
+from engine.errors import Conflict, EngineError, InvalidInput, NotFound
 from engine.storage import retrying, writing
 from extensions import db
 from models import User
 
 from ._api import services
+from ._json import check, validator_for
 from .auth import OperatorLogin
+from .management_api import SIMULATE_BODY
 from .play import smtp_settings
 
 log = logging.getLogger(__name__)
@@ -60,6 +62,12 @@ def _template_helpers():
 @bp.before_request
 def _check_csrf():
     g.csp_nonce = random_secrets.token_urlsafe(16)
+    # PostgreSQL text cannot hold U+0000 (a 500 there, stored on SQLite): refused in every field,
+    # the path and the query on both databases alike, as the APIs refuse it in their bodies.
+    if "\x00" in request.path or any("\x00" in v for src in (request.args, request.form)
+                                      for _, v in src.items(multi=True)):
+        return render_template("dashboard/message.html", title="Invalid input",
+                               text="NUL characters are not allowed."), 400
     if request.method == "POST":
         sent = request.form.get(CSRF_FIELD) or request.headers.get(CSRF_HEADER) or ""
         expected = session.get("_csrf") or ""
@@ -111,6 +119,14 @@ def writes(view):
             log.exception("database error in the dashboard")
             flash("The database is busy; nothing was changed. Try again.", "error")
             return redirect(request.referrer or url_for("dashboard.home"))
+        except NotFound:
+            raise  # the blueprint's 404 page: ids outside the organization are unknown
+        except EngineError as exc:
+            # What the engine refuses (a bad code batch, a slug another campaign took before
+            # publishing, a message a worker is sending) is the operator's news, not a 500;
+            # attempt() has rolled everything back.
+            flash(exc.message, "error")
+            return redirect(request.referrer or url_for("dashboard.home"))
     return wrapper
 
 
@@ -135,8 +151,9 @@ def login():
     session.clear()  # no session fixation: a fresh session (and CSRF token) per login
     login_user(OperatorLogin(op.id, op.org_id, op.email))
     target = request.args.get("next") or ""
-    # Only a path of ours: never an open redirect.
-    if not target.startswith("/dashboard") or target.startswith("//"):
+    # Only a path of ours: never an open redirect. Control characters (CR/LF) cannot go into a
+    # Location header at all (a 500 after a good password), so they fall back to home too.
+    if not target.startswith("/dashboard") or target.startswith("//") or not target.isprintable():
         target = url_for("dashboard.home")
     return redirect(target)
 
@@ -171,6 +188,24 @@ def _campaign(pid: str):
 @bp.errorhandler(NotFound)
 def _not_found(exc):
     return render_template("dashboard/message.html", title="Not found", text=exc.message), 404
+
+
+def _loads(text: str):
+    """json.loads that also refuses what no database column can store, U+0000 and lone
+    surrogates (JSON's \\u escapes make both), and nesting too deep to parse, each as a
+    ValueError: the checks the APIs' read_json makes."""
+    try:
+        doc = json.loads(text)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
+    if "\\u0000" in text:
+        raise ValueError("NUL characters (\\u0000) are not allowed")
+    if "\\ud" in text.lower():
+        try:
+            json.dumps(doc, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError("invalid Unicode (a lone surrogate)") from None
+    return doc
 
 
 def _diff(live: dict | None, draft: dict) -> list[dict]:
@@ -209,16 +244,16 @@ def save_draft(pid: str):
     c = _campaign(pid)
     text = request.form.get("definition", "")
     try:
-        doc = json.loads(text)
+        doc = _loads(text)
     except ValueError as exc:
         return _campaign_page(c, draft_text=text, issues=[{"path": "(document)", "message": f"not valid JSON: {exc}"}],
                               status=400)
     try:
         campaigns.put_draft(db.session, org_id(), pid, doc, now())
-    except InvalidInput as exc:
+    except (InvalidInput, Conflict) as exc:  # Conflict: the slug is another campaign's
         db.session.rollback()
-        return _campaign_page(c, draft_text=text, issues=exc.issues or [{"path": "", "message": exc.message}],
-                              status=400)
+        issues = getattr(exc, "issues", None) or [{"path": "", "message": exc.message}]
+        return _campaign_page(c, draft_text=text, issues=issues, status=409 if isinstance(exc, Conflict) else 400)
     flash("Draft saved. Publish it to make it live.", "success")
     return redirect(url_for("dashboard.campaign", pid=pid) + "#diff")
 
@@ -294,9 +329,16 @@ def test_email(pid: str):
         log.warning("test e-mail failed: %s", exc)
         flash(f"The test e-mail could not be sent: {exc}", "error")
     else:
-        flash(f"Test e-mail sent to {current_user.email}." if sent.sent
-              else f"No SMTP_HOST: the e-mail was written to {sent.path}.", "success")
+        # mail.deliver never raises: a refusing or unreachable server comes back as sent.error.
+        if sent.error:
+            flash(f"The test e-mail could not be sent: {sent.error}", "error")
+        else:
+            flash(f"Test e-mail sent to {current_user.email}." if sent.sent
+                  else f"No SMTP_HOST: the e-mail was written to {sent.path}.", "success")
     return redirect(url_for("dashboard.campaign", pid=pid) + "#settings")
+
+
+SIMULATION_EVENTS = validator_for(SIMULATE_BODY["properties"]["events"])
 
 
 @bp.post("/campaigns/<pid>/simulate")
@@ -306,12 +348,13 @@ def run_simulation(pid: str):
     c = _campaign(pid)
     error, result = None, None
     try:
-        given = json.loads(request.form.get("events", "") or "[]")
+        given = _loads(request.form.get("events", "") or "[]")
         if not isinstance(given, list) or not all(isinstance(e, dict) and isinstance(e.get("name"), str)
                                                   for e in given):
             raise InvalidInput('paste a JSON list of events like [{"name": "GameSession", "category": "dices"}]')
         if len(given) > 1000:
             raise InvalidInput("at most 1,000 events per dry run")
+        check(SIMULATION_EVENTS, given)  # typed and bounded like the Management API's dry run
         result = simulate.simulate(db.session, c, account=request.form.get("account") or "dry-run",
                                    platform=request.form.get("platform") or "internal", now=now(),
                                    events_in=given)
@@ -392,7 +435,8 @@ def campaign_analytics(pid: str):
                                text="Analytics start once the campaign is published."), 200
     view = campaigns.view(c, "live")
     try:
-        page = max(1, int(request.args.get("page", "1")))
+        # Bounded: the offset of a page past 2**63 rows overflows the database's integers (a 500).
+        page = min(max(1, int(request.args.get("page", "1"))), 1_000_000)
     except ValueError:
         page = 1
     search = request.args.get("q", "")[:256]
@@ -412,8 +456,12 @@ def campaign_analytics(pid: str):
     return resp
 
 
+# Ids are BIGINT columns: a larger number in a URL overflows the query (a 500), and is no id of ours.
+MAX_ROW_ID = 2**63 - 1
+
+
 def _user(c, user_id: int) -> User:
-    user = db.session.get(User, user_id)
+    user = db.session.get(User, user_id) if user_id <= MAX_ROW_ID else None
     if user is None or user.org_id != c.org_id:
         raise NotFound("unknown user")
     return user
@@ -481,6 +529,8 @@ def create_key():
 @login_required
 @writes
 def revoke_key(key_id: int):
+    if key_id > MAX_ROW_ID:
+        raise NotFound("unknown API key")
     keys.revoke_key(db.session, org_id(), key_id, now())
     flash("Key revoked: it stops working at once.", "success")
     return redirect(url_for("dashboard.key_list"))

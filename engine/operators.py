@@ -10,6 +10,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from models import LoginThrottle, Operator
 
 from .errors import Conflict, EngineError, InvalidInput, Unauthorized
+from .storage import insert_ignore
 
 
 def create_operator(session: Session, org_id: int, email: str, password: str, now: datetime) -> Operator:
@@ -52,7 +53,13 @@ def login(session: Session, email: str, password: str, now: datetime) -> Operato
     fails).
     """
     key = (email or "").strip().lower()[:256]
-    row = session.get(LoginThrottle, key)
+    # The address's row exists and is locked before the password is checked, so concurrent
+    # guesses are counted one after another. Without the lock, parallel guesses on PostgreSQL
+    # each read the same count (more than MAX_FAILURES tries) or race to insert the row (a 500);
+    # SQLite's BEGIN IMMEDIATE serializes them anyway.
+    insert_ignore(session, LoginThrottle, {"email": key, "failures": 0, "window_start": now}, ["email"])
+    row = session.scalars(select(LoginThrottle).where(LoginThrottle.email == key).with_for_update()
+                          .execution_options(populate_existing=True)).one()
     if row is not None and row.locked_until is not None and now < row.locked_until:
         wait = int((row.locked_until - now).total_seconds() // 60) + 1
         raise TooManyAttempts(f"too many failed logins; try again in {wait} minutes")

@@ -4,6 +4,7 @@ keep names, arguments and what is printed last exactly as they are.
 from __future__ import annotations
 
 import json
+import secrets
 from datetime import timedelta
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from extensions import db
 
 EXAMPLES = Path(__file__).parent / "examples"
 DEMO_ORG = "demo"
+DEMO_OPERATOR = "demo@questkit.local"
 
 org_cli = AppGroup("org", help="Organizations.")
 key_cli = AppGroup("key", help="API keys.")
@@ -120,16 +122,19 @@ def demo():
         _, raw = keys.create_key(db.session, org.id, _now(), label="demo")
         player = users.ensure_user(db.session, org.id, "demo_player", users.INTERNAL_PLATFORM, _now(),
                                    name="Demo Player")
+        password = secrets.token_urlsafe(12)
+        operators.ensure_operator(db.session, org.id, DEMO_OPERATOR, password, _now())
         db.session.flush()
     except EngineError as exc:
         _fail(exc)
     db.session.commit()
     click.echo(f"organization: {org.name} (id {org.id})", err=True)
-    secrets = [*current_app.config.get("SECRET_KEY_FALLBACKS", []), current_app.config["SECRET_KEY"]]
-    token = tokens.make_widget_token(secrets, org.id, player.id)
+    signing = [*current_app.config.get("SECRET_KEY_FALLBACKS", []), current_app.config["SECRET_KEY"]]
+    token = tokens.make_widget_token(signing, org.id, player.id)
     base = str(current_app.config.get("PUBLIC_URL") or "").rstrip("/")
     click.echo(f"widget preview (user demo_player): {base}/widget/summer_games?user_token={token}", err=True)
     click.echo(f"                                   {base}/widget/default?user_token={token}", err=True)
+    click.echo(f"dashboard: {base}/dashboard/login  e-mail {DEMO_OPERATOR}  password {password}", err=True)
     click.echo(f'embed snippet: <script src="{base}/embed.js" data-campaign="summer_games" '
                f'data-user-token="{token}" async></script>', err=True)
     click.echo(raw)

@@ -28,6 +28,16 @@ def create_operator(session: Session, org_id: int, email: str, password: str, no
     return op
 
 
+def ensure_operator(session: Session, org_id: int, email: str, password: str, now: datetime) -> Operator:
+    """The operator, created, or given this password if it exists (the demo's login)."""
+    op = session.scalars(select(Operator).where(Operator.email == email.strip().lower())).first()
+    if op is None:
+        return create_operator(session, org_id, email, password, now)
+    op.password_hash = generate_password_hash(password)
+    session.flush()
+    return op
+
+
 def check_login(session: Session, email: str, password: str) -> Operator | None:
     op = session.scalars(select(Operator).where(Operator.email == (email or "").strip().lower())).first()
     if op is None or not check_password_hash(op.password_hash, password or ""):

@@ -97,6 +97,12 @@ def test_demo_publishes_both_examples_and_prints_a_key(app, runner, client):
     preview = re.search(r"/widget/summer_games\?user_token=\S+", r.output).group(0)
     page = client.get(preview)
     assert page.status_code == 200 and "Demo Player" in page.get_data(as_text=True)
+    # and the printed dashboard login works
+    email, password = re.search(r"e-mail (\S+)  password (\S+)", r.output).groups()
+    form = client.get("/dashboard/login").get_data(as_text=True)
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
+    login = client.post("/dashboard/login", data={"email": email, "password": password, "csrf_token": csrf})
+    assert login.status_code == 302 and login.headers["Location"].endswith("/dashboard")
     # running it again reuses the organization and still works
     r2 = runner.invoke(args=["demo"])
     assert r2.exit_code == 0 and last_line(r2) != key

@@ -38,11 +38,15 @@ def ensure_operator(session: Session, org_id: int, email: str, password: str, no
     return op
 
 
+# Checked when the address is unknown, so a wrong address costs the same hash
+# as a wrong password and the answer's timing does not tell which addresses exist.
+_NOBODY = generate_password_hash("not a password of anyone")
+
+
 def check_login(session: Session, email: str, password: str) -> Operator | None:
     op = session.scalars(select(Operator).where(Operator.email == (email or "").strip().lower())).first()
-    if op is None or not check_password_hash(op.password_hash, password or ""):
-        return None
-    return op
+    ok = check_password_hash(op.password_hash if op else _NOBODY, password or "")
+    return op if op is not None and ok else None
 
 
 MAX_FAILURES = 5

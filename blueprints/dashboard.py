@@ -28,7 +28,7 @@ from engine import (analytics, campaign_stats, campaigns, delivery, events, invi
                     operators, points, progress, simulate, webhooks)
 from engine.branding import brand_of
 from engine.errors import Conflict, EngineError, InvalidInput, NotFound
-from engine.storage import retrying, writing
+from engine.storage import in_transaction, writing
 from extensions import db
 from models import User
 
@@ -104,17 +104,8 @@ def writes(view):
     retried on lock failures; engine errors become flash messages."""
     @wraps(view)
     def wrapper(*args, **kwargs):
-        def attempt():
-            try:
-                out = view(*args, **kwargs)
-                db.session.commit()
-                return out
-            except Exception:
-                db.session.rollback()
-                raise
         try:
-            with writing(True):
-                return retrying(attempt)
+            return in_transaction(db.session, lambda: view(*args, **kwargs), write=True)
         except OperationalError:
             log.exception("database error in the dashboard")
             flash("The database is busy; nothing was changed. Try again.", "error")
@@ -124,7 +115,7 @@ def writes(view):
         except EngineError as exc:
             # What the engine refuses (a bad code batch, a slug another campaign took before
             # publishing, a message a worker is sending) is the operator's news, not a 500;
-            # attempt() has rolled everything back.
+            # in_transaction has rolled everything back.
             flash(exc.message, "error")
             return redirect(request.referrer or url_for("dashboard.home"))
     return wrapper

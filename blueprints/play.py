@@ -27,7 +27,7 @@ from engine import campaigns, mail, playlinks, tokens, users
 from engine.branding import brand_of
 from engine.ledger import get_balances
 from engine.playlinks import PlayLinkError, PlayLinkExpired, PlayLinkTampered, PlayLinkUnknown, PlayLinkUsed
-from engine.storage import retrying, writing
+from engine.storage import in_transaction
 from extensions import db
 from models import Campaign, User
 
@@ -207,20 +207,13 @@ def play():
     now = services().clock.now()
     secrets = signing_secrets()
 
-    def attempt() -> dict:
-        try:
-            link = playlinks.spend_link(db.session, secrets, token, now)
-            user, view = _owner(link)
-            page = _play_page(user, view, link, now)
-            db.session.commit()
-            return page
-        except Exception:
-            db.session.rollback()
-            raise
+    def spend() -> str:
+        link = playlinks.spend_link(db.session, secrets, token, now)
+        user, view = _owner(link)
+        return _play_page(user, view, link, now)
 
     try:
-        with writing(True):  # the spend is a write: take SQLite's write lock up front
-            return retrying(attempt)
+        return in_transaction(db.session, spend, write=True)  # the spend is a write
     except PlayLinkError as exc:
         return _link_error(exc)
     except campaigns.UnknownCampaign:

@@ -31,7 +31,7 @@ from engine import (campaign_stats, campaigns, events, games, instant_win, invit
                     progress, progression, referrals, tokens, users)
 from engine.branding import brand_of, safe_url
 from engine.errors import Conflict, EngineError, InsufficientBalance, NotFound, Unauthorized
-from engine.storage import retrying, writing
+from engine.storage import in_transaction
 from extensions import db
 from models import Campaign, User
 
@@ -129,26 +129,19 @@ def _open(pid: str, user_token, env_value, page_url=None):
     secrets = signing_secrets()
     page_url = (safe_url(page_url) or "").split("#")[0]
 
-    def attempt():
-        try:
-            ident = tokens.read_widget_token(secrets, user_token)
-            env = campaigns.parse_env(env_value)
-            campaign = campaigns.get_campaign(db.session, ident.org_id, pid)  # the token's org only
-            user = db.session.get(User, ident.user_id)
-            if user is None or user.org_id != ident.org_id:
-                raise Unauthorized("missing or invalid user token")
-            ws = tokens.WidgetSession(ident.org_id, user.id, campaign.id, env, page_url)
-            viewer = _viewer(ws, start_session(ws, now), now)
-            html = render_page(viewer)
-            db.session.commit()  # the referral id the page may have created
-            return html
-        except Exception:
-            db.session.rollback()
-            raise
+    def open_page() -> str:
+        ident = tokens.read_widget_token(secrets, user_token)
+        env = campaigns.parse_env(env_value)
+        campaign = campaigns.get_campaign(db.session, ident.org_id, pid)  # the token's org only
+        user = db.session.get(User, ident.user_id)
+        if user is None or user.org_id != ident.org_id:
+            raise Unauthorized("missing or invalid user token")
+        ws = tokens.WidgetSession(ident.org_id, user.id, campaign.id, env, page_url)
+        return render_page(_viewer(ws, start_session(ws, now), now))
 
     try:
-        with writing(True):
-            return retrying(attempt)
+        # A write: the page may create the user's referral id.
+        return in_transaction(db.session, open_page, write=True)
     except Unauthorized:
         return _error_page(401, "This widget could not sign you in",
                            "The link or page that opened it is missing a valid user token.")
@@ -204,22 +197,15 @@ def session_route(rule: str, method: str = "GET"):
             now = services().clock.now()
             token = request.headers.get(SESSION_HEADER, "")
 
-            def attempt():
-                try:
-                    ws = tokens.read_widget_session(signing_secrets(), token, now.timestamp())
-                    viewer = _viewer(ws, token, now)
-                    if viewer.view.campaign.pid != pid:
-                        raise Unauthorized("this widget session is for another campaign")
-                    out = view(viewer, **kw)
-                    db.session.commit()
-                    return out
-                except Exception:
-                    db.session.rollback()
-                    raise
+            def run():
+                ws = tokens.read_widget_session(signing_secrets(), token, now.timestamp())
+                viewer = _viewer(ws, token, now)
+                if viewer.view.campaign.pid != pid:
+                    raise Unauthorized("this widget session is for another campaign")
+                return view(viewer, **kw)
 
             try:
-                with writing(method == "POST"):
-                    return retrying(attempt)
+                return in_transaction(db.session, run, write=method == "POST")
             except Unauthorized:
                 return toast_only("Your session has ended. Reload the page to continue.", 401)
             except EngineError as exc:

@@ -118,3 +118,21 @@ def get_or_insert(session: Session, model, key: dict, defaults: dict):
         return row
     insert_ignore(session, model, {**key, **defaults}, list(key))
     return session.scalars(select(model).filter_by(**key).execution_options(populate_existing=True)).one()
+
+
+def in_transaction(session: Session, fn, *, write: bool):
+    """``fn()`` in one transaction: committed when it returns, rolled back when
+    it raises, run again after a transient lock failure. ``write``: take
+    SQLite's write lock up front (see ``writing``). For the HTML pages; the
+    JSON dialects get the same from blueprints/_api.py's pipeline."""
+    def attempt():
+        try:
+            out = fn()
+            session.commit()
+            return out
+        except Exception:
+            session.rollback()
+            raise
+
+    with writing(write):
+        return retrying(attempt)

@@ -23,7 +23,6 @@ import json
 import re
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
-from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import parse_qs, urljoin, urlsplit
 
@@ -37,6 +36,7 @@ from models import ApiKey, Base, Campaign, Event, Hook, LedgerEntry, Message, Us
 from app import create_app
 from tests.conftest import START, app_settings, make_org
 from tests.smtp_server import free_port, smtp_server
+from tests.web.html_tree import Node, parse
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 SUMMER = "summer_games"
@@ -55,83 +55,12 @@ def app_config():
 
 # -- a small DOM: pages are checked by structure, not by substring -----------------------------
 
-VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
-
-
-class Node:
-    def __init__(self, tag: str, attrs, parent: Node | None):
-        self.tag, self.attrs, self.parent = tag, dict(attrs), parent
-        self.children: list = []
-
-    def __repr__(self):
-        return f"<{self.tag} {self.attrs}>"
-
-    @property
-    def elements(self) -> list[Node]:
-        return [c for c in self.children if isinstance(c, Node)]
-
-    def iter(self):
-        for c in self.elements:
-            yield c
-            yield from c.iter()
-
-    @property
-    def text(self) -> str:
-        return " ".join(" ".join(c.text if isinstance(c, Node) else c for c in self.children).split())
-
-    def by_id(self, id_: str) -> Node:
-        found = [n for n in self.iter() if n.attrs.get("id") == id_]
-        assert len(found) == 1, f"{len(found)} elements with id {id_!r}"
-        return found[0]
-
-    def all(self, tag: str | None = None, cls: str | None = None, **attrs) -> list[Node]:
-        return [n for n in self.iter()
-                if (tag is None or n.tag == tag)
-                and (cls is None or cls in (n.attrs.get("class") or "").split())
-                and all(n.attrs.get(k.replace("_", "-")) == v for k, v in attrs.items())]
-
-    def one(self, tag: str | None = None, cls: str | None = None, **attrs) -> Node:
-        found = self.all(tag, cls, **attrs)
-        assert len(found) == 1, (tag, cls, attrs, found)
-        return found[0]
-
-
-class _Builder(HTMLParser):
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.root = self.cur = Node("#root", {}, None)
-
-    def handle_starttag(self, tag, attrs):
-        node = Node(tag, attrs, self.cur)
-        self.cur.children.append(node)
-        if tag not in VOID:
-            self.cur = node
-
-    def handle_startendtag(self, tag, attrs):
-        self.cur.children.append(Node(tag, attrs, self.cur))
-
-    def handle_endtag(self, tag):
-        n = self.cur
-        while n is not self.root and n.tag != tag:
-            n = n.parent
-        assert n is not self.root, f"stray </{tag}>"
-        self.cur = n.parent
-
-    def handle_data(self, data):
-        if data.strip():
-            self.cur.children.append(data)
-
-
 def html_of(r) -> str:
     return r.get_data(as_text=True)
 
 
 def dom(r) -> Node:
-    b = _Builder()
-    b.feed(html_of(r))
-    b.close()
-    assert b.cur is b.root, f"unclosed <{b.cur.tag}>"
-    return b.root
+    return parse(html_of(r))
 
 
 def flashes(r, kind: str | None = None) -> list[str]:

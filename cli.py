@@ -12,6 +12,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
+from blueprints._api import signing_secrets
 from engine import campaigns, keys, operators, organizations, tokens, users
 from engine.errors import EngineError
 from extensions import db
@@ -129,8 +130,7 @@ def demo():
         _fail(exc)
     db.session.commit()
     click.echo(f"organization: {org.name} (id {org.id})", err=True)
-    signing = [*current_app.config.get("SECRET_KEY_FALLBACKS", []), current_app.config["SECRET_KEY"]]
-    token = tokens.make_widget_token(signing, org.id, player.id)
+    token = tokens.make_widget_token(signing_secrets(), org.id, player.id)
     base = str(current_app.config.get("PUBLIC_URL") or "").rstrip("/")
     click.echo(f"widget preview (user demo_player): {base}/widget/summer_games?user_token={token}", err=True)
     click.echo(f"                                   {base}/widget/default?user_token={token}", err=True)

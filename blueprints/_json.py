@@ -72,16 +72,26 @@ def read_json(validator=None):
     raw = request.get_data(cache=True)  # raises 413 past MAX_CONTENT_LENGTH
     if not raw.strip():
         raise InvalidInput("a JSON request body is required")
+    doc = parse_json(raw)
+    if validator is not None:
+        check(validator, doc)
+    return doc
+
+
+def parse_json(raw: str | bytes, *, malformed: str = "malformed JSON", where: str = "request body"):
+    """JSON text as every input path reads it: no NaN or Infinity, no number out
+    of range, no nesting too deep to parse, and none of what no database can
+    store (U+0000, lone surrogates, which JSON's \\u escapes can make).
+    InvalidInput otherwise, its message starting with ``malformed`` or ``where``."""
     try:
         doc = json.loads(raw, parse_constant=_reject_constant, parse_float=_finite_float)
     except (ValueError, RecursionError) as exc:
-        raise InvalidInput(f"malformed JSON: {exc}") from None
-    if b"\\u0000" in raw:
-        raise InvalidInput("request body: NUL characters (\\u0000) are not allowed")
-    if b"\\ud" in raw.lower():  # only then can a lone surrogate hide in the body
-        _encodable(json.dumps(doc, ensure_ascii=False), "request body")
-    if validator is not None:
-        check(validator, doc)
+        raise InvalidInput(f"{malformed}: {exc}") from None
+    nul, surrogate = (b"\\u0000", b"\\ud") if isinstance(raw, bytes) else ("\\u0000", "\\ud")
+    if nul in raw:
+        raise InvalidInput(f"{where}: NUL characters (\\u0000) are not allowed")
+    if surrogate in raw.lower():  # only then can a lone surrogate hide in it
+        _encodable(json.dumps(doc, ensure_ascii=False), where)
     return doc
 
 

@@ -33,13 +33,16 @@ from extensions import db
 from models import User
 
 from ._api import services
-from ._json import check, validator_for
+from ._json import check, parse_json, validator_for
 from .auth import OperatorLogin
 from .management_api import SIMULATE_BODY
 from .play import smtp_settings
 
 log = logging.getLogger(__name__)
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
+# Ids are BIGINT columns: the routes take no larger number (a 404), which
+# would overflow the query.
+ROW_ID = "int(max=9223372036854775807)"
 
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
@@ -166,7 +169,7 @@ def home():
     for c in campaigns.list_campaigns(db.session, org_id()):
         rows.append({"pid": c.pid, "name": (c.live or c.draft or {}).get("name", c.pid),
                      "status": (c.live or {}).get("status", "active") if c.live else "draft only",
-                     "version": c.version, "draft_differs": c.draft != c.live})
+                     "version": c.version, "draft_differs": c.draft_differs})
     has_keys = bool(keys.list_keys(db.session, org_id()))
     public = str(current_app.config.get("PUBLIC_URL") or request.host_url).rstrip("/")
     return render_template("dashboard/home.html", campaigns=rows, has_keys=has_keys, public=public)
@@ -179,24 +182,6 @@ def _campaign(pid: str):
 @bp.errorhandler(NotFound)
 def _not_found(exc):
     return render_template("dashboard/message.html", title="Not found", text=exc.message), 404
-
-
-def _loads(text: str):
-    """json.loads that also refuses what no database column can store, U+0000 and lone
-    surrogates (JSON's \\u escapes make both), and nesting too deep to parse, each as a
-    ValueError: the checks the APIs' read_json makes."""
-    try:
-        doc = json.loads(text)
-    except RecursionError:
-        raise ValueError("nested too deeply") from None
-    if "\\u0000" in text:
-        raise ValueError("NUL characters (\\u0000) are not allowed")
-    if "\\ud" in text.lower():
-        try:
-            json.dumps(doc, ensure_ascii=False).encode("utf-8")
-        except UnicodeEncodeError:
-            raise ValueError("invalid Unicode (a lone surrogate)") from None
-    return doc
 
 
 def _diff(live: dict | None, draft: dict) -> list[dict]:
@@ -235,9 +220,9 @@ def save_draft(pid: str):
     c = _campaign(pid)
     text = request.form.get("definition", "")
     try:
-        doc = _loads(text)
-    except ValueError as exc:
-        return _campaign_page(c, draft_text=text, issues=[{"path": "(document)", "message": f"not valid JSON: {exc}"}],
+        doc = parse_json(text, malformed="not valid JSON", where="not valid JSON")
+    except InvalidInput as exc:
+        return _campaign_page(c, draft_text=text, issues=[{"path": "(document)", "message": exc.message}],
                               status=400)
     try:
         campaigns.put_draft(db.session, org_id(), pid, doc, now())
@@ -258,25 +243,25 @@ def publish(pid: str):
     return redirect(url_for("dashboard.campaign", pid=pid))
 
 
+def _filled(form, fields, *, prefix: str = "") -> dict:
+    """The fields the operator filled in, trimmed: an empty field means "not set"."""
+    values = {k: form.get(prefix + k, "").strip() for k in fields}
+    return {k: v for k, v in values.items() if v}
+
+
 @bp.post("/campaigns/<pid>/settings")
 @login_required
 @writes
 def save_settings(pid: str):
     """Branding, the play-link e-mail template and the widget's allowed origins, into the draft."""
-    c = _campaign(pid)
-    doc = json.loads(json.dumps(c.draft))
     f = request.form
-    branding = {k: f.get(k, "").strip() for k in ("logo_url", "primary_color", "accent_color")}
-    doc["branding"] = {k: v for k, v in branding.items() if v}
-    email = {k: f.get(f"email_{k}", "").strip() for k in ("subject", "heading", "body", "cta_text")}
-    doc["email"] = {k: v for k, v in email.items() if v}
-    origins = [o.strip() for o in f.get("allowed_origins", "").splitlines() if o.strip()]
-    doc["widget"] = {**(doc.get("widget") or {}), "allowed_origins": origins}
-    for key in ("branding", "email"):
-        if not doc[key]:
-            doc.pop(key)
+    sections = {
+        "branding": _filled(f, ("logo_url", "primary_color", "accent_color")),
+        "email": _filled(f, ("subject", "heading", "body", "cta_text"), prefix="email_"),
+        "widget": {"allowed_origins": [o.strip() for o in f.get("allowed_origins", "").splitlines() if o.strip()]},
+    }
     try:
-        campaigns.put_draft(db.session, org_id(), pid, doc, now())
+        campaigns.set_draft_sections(db.session, org_id(), pid, sections, now())
     except InvalidInput as exc:
         db.session.rollback()
         for issue in exc.issues[:5] or [{"path": "", "message": exc.message}]:
@@ -329,7 +314,7 @@ def test_email(pid: str):
     return redirect(url_for("dashboard.campaign", pid=pid) + "#settings")
 
 
-SIMULATION_EVENTS = validator_for(SIMULATE_BODY["properties"]["events"])
+SIMULATION = validator_for(SIMULATE_BODY)
 
 
 @bp.post("/campaigns/<pid>/simulate")
@@ -339,18 +324,18 @@ def run_simulation(pid: str):
     c = _campaign(pid)
     error, result = None, None
     try:
-        given = _loads(request.form.get("events", "") or "[]")
+        given = parse_json(request.form.get("events", "") or "[]", malformed="not valid JSON",
+                           where="not valid JSON")
         if not isinstance(given, list) or not all(isinstance(e, dict) and isinstance(e.get("name"), str)
                                                   for e in given):
             raise InvalidInput('paste a JSON list of events like [{"name": "GameSession", "category": "dices"}]')
-        if len(given) > 1000:
+        if len(given) > 1000:  # said in the operator's words before the schema's
             raise InvalidInput("at most 1,000 events per dry run")
-        check(SIMULATION_EVENTS, given)  # typed and bounded like the Management API's dry run
-        result = simulate.simulate(db.session, c, account=request.form.get("account") or "dry-run",
-                                   platform=request.form.get("platform") or "internal", now=now(),
-                                   events_in=given)
-    except ValueError as exc:
-        error = f"not valid JSON: {exc}"
+        body = {"account": request.form.get("account") or "dry-run",
+                "platform": request.form.get("platform") or "internal", "events": given}
+        check(SIMULATION, body)  # typed and bounded as the Management API's dry run is
+        result = simulate.simulate(db.session, c, account=body["account"], platform=body["platform"],
+                                   now=now(), events_in=given)
     except EngineError as exc:
         error = exc.message
     finally:
@@ -447,18 +432,14 @@ def campaign_analytics(pid: str):
     return resp
 
 
-# Ids are BIGINT columns: a larger number in a URL overflows the query (a 500), and is no id of ours.
-MAX_ROW_ID = 2**63 - 1
-
-
 def _user(c, user_id: int) -> User:
-    user = db.session.get(User, user_id) if user_id <= MAX_ROW_ID else None
+    user = db.session.get(User, user_id)
     if user is None or user.org_id != c.org_id:
         raise NotFound("unknown user")
     return user
 
 
-@bp.get("/campaigns/<pid>/users/<int:user_id>")
+@bp.get(f"/campaigns/<pid>/users/<{ROW_ID}:user_id>")
 @login_required
 def user_page(pid: str, user_id: int):
     c = _campaign(pid)
@@ -475,7 +456,7 @@ def user_page(pid: str, user_id: int):
         progress=progress.user_progress(db.session, view, user, now()))
 
 
-@bp.post("/campaigns/<pid>/users/<int:user_id>/adjust")
+@bp.post(f"/campaigns/<pid>/users/<{ROW_ID}:user_id>/adjust")
 @login_required
 @writes
 def adjust_points(pid: str, user_id: int):
@@ -516,12 +497,10 @@ def create_key():
     return render_template("dashboard/keys.html", keys=keys.list_keys(db.session, org_id()), new_key=raw)
 
 
-@bp.post("/keys/<int:key_id>/revoke")
+@bp.post(f"/keys/<{ROW_ID}:key_id>/revoke")
 @login_required
 @writes
 def revoke_key(key_id: int):
-    if key_id > MAX_ROW_ID:
-        raise NotFound("unknown API key")
     keys.revoke_key(db.session, org_id(), key_id, now())
     flash("Key revoked: it stops working at once.", "success")
     return redirect(url_for("dashboard.key_list"))

@@ -27,7 +27,7 @@ def campaign_data(campaign, env: str) -> dict:
         "definition": definition,
         "published_at": campaign.published_at,
         "draft_updated_at": campaign.draft_updated_at,
-        "draft_differs": campaign.draft != campaign.live,
+        "draft_differs": campaign.draft_differs,
     }
 
 

@@ -145,6 +145,18 @@ def put_draft(session: Session, org_id: int, pid: str, doc, now: datetime) -> Ca
     return campaign
 
 
+def set_draft_sections(session: Session, org_id: int, pid: str, sections: dict, now: datetime) -> Campaign:
+    """Replace top-level sections of the draft (``branding``, ``email``...);
+    an empty one is removed. Validated like any draft."""
+    doc = copy.deepcopy(get_campaign(session, org_id, pid).draft)
+    for key, value in sections.items():
+        if value:
+            doc[key] = value
+        else:
+            doc.pop(key, None)
+    return put_draft(session, org_id, pid, doc, now)
+
+
 def _check_slug_free(session: Session, org_id: int, slug: str, campaign: Campaign | None) -> None:
     other = session.scalars(
         select(Campaign).where(Campaign.org_id == org_id, Campaign.slug == slug)
@@ -159,7 +171,7 @@ def publish(session: Session, org_id: int, pid: str, now: datetime) -> tuple[Cam
     # Lock the row: two publishes must not both read version N and write N+1.
     session.refresh(campaign, with_for_update=True)
     check_definition(campaign.draft)  # the schema may have tightened since the draft was saved
-    if campaign.live == campaign.draft:
+    if not campaign.draft_differs:
         return campaign, False
     slug = campaign.draft.get("slug", campaign.draft["id"])
     _check_slug_free(session, org_id, slug, campaign)

@@ -13,13 +13,22 @@ from .errors import Conflict, EngineError, InvalidInput, Unauthorized
 from .storage import insert_ignore
 
 
+def _address(email) -> str:
+    return (email or "").strip().lower()
+
+
+def find_operator(session: Session, email) -> Operator | None:
+    """The operator with this address (addresses are unique, compared lowercase)."""
+    return session.scalars(select(Operator).where(Operator.email == _address(email))).first()
+
+
 def create_operator(session: Session, org_id: int, email: str, password: str, now: datetime) -> Operator:
-    email = (email or "").strip().lower()
+    email = _address(email)
     if "@" not in email or len(email) > 256:
         raise InvalidInput("a valid e-mail address is required")
     if not password or len(password) < 8:
         raise InvalidInput("the password must be at least 8 characters")
-    if session.scalars(select(Operator).where(Operator.email == email)).first() is not None:
+    if find_operator(session, email) is not None:
         raise Conflict(f"operator {email} already exists")
     op = Operator(org_id=org_id, email=email, password_hash=generate_password_hash(password),
                   created_at=now)
@@ -30,7 +39,7 @@ def create_operator(session: Session, org_id: int, email: str, password: str, no
 
 def ensure_operator(session: Session, org_id: int, email: str, password: str, now: datetime) -> Operator:
     """The operator, created, or given this password if it exists (the demo's login)."""
-    op = session.scalars(select(Operator).where(Operator.email == email.strip().lower())).first()
+    op = find_operator(session, email)
     if op is None:
         return create_operator(session, org_id, email, password, now)
     op.password_hash = generate_password_hash(password)
@@ -44,7 +53,7 @@ _NOBODY = generate_password_hash("not a password of anyone")
 
 
 def check_login(session: Session, email: str, password: str) -> Operator | None:
-    op = session.scalars(select(Operator).where(Operator.email == (email or "").strip().lower())).first()
+    op = find_operator(session, email)
     ok = check_password_hash(op.password_hash if op else _NOBODY, password or "")
     return op if op is not None and ok else None
 
@@ -66,7 +75,7 @@ def login(session: Session, email: str, password: str, now: datetime) -> Operato
     time. The caller commits (failures must be counted even though the login
     fails).
     """
-    key = (email or "").strip().lower()[:256]
+    key = _address(email)[:256]
     # The address's row exists and is locked before the password is checked, so concurrent
     # guesses are counted one after another. Without the lock, parallel guesses on PostgreSQL
     # each read the same count (more than MAX_FAILURES tries) or race to insert the row (a 500);
@@ -74,18 +83,14 @@ def login(session: Session, email: str, password: str, now: datetime) -> Operato
     insert_ignore(session, LoginThrottle, {"email": key, "failures": 0, "window_start": now}, ["email"])
     row = session.scalars(select(LoginThrottle).where(LoginThrottle.email == key).with_for_update()
                           .execution_options(populate_existing=True)).one()
-    if row is not None and row.locked_until is not None and now < row.locked_until:
+    if row.locked_until is not None and now < row.locked_until:
         wait = int((row.locked_until - now).total_seconds() // 60) + 1
         raise TooManyAttempts(f"too many failed logins; try again in {wait} minutes")
     op = check_login(session, key, password)
     if op is not None:
-        if row is not None:
-            session.delete(row)
+        session.delete(row)
         return op
-    if row is None or now - row.window_start > FAILURE_WINDOW:
-        if row is None:
-            row = LoginThrottle(email=key, failures=0, window_start=now)
-            session.add(row)
+    if now - row.window_start > FAILURE_WINDOW:
         row.failures, row.window_start, row.locked_until = 0, now, None
     row.failures += 1
     if row.failures >= MAX_FAILURES:

@@ -32,6 +32,11 @@ class Campaign(Base):
     draft_updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
+    @property
+    def draft_differs(self) -> bool:
+        """Whether publishing would change something (loads both documents)."""
+        return self.draft != self.live
+
     __table_args__ = (
         UniqueConstraint("org_id", "pid"),
         UniqueConstraint("org_id", "slug"),

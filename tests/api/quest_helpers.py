@@ -21,8 +21,16 @@ COUNTED = (User, Event, LedgerEntry, Balance, CampaignCounter, ActionState, Comp
            RefCode, Referral, InviteCode, InviteClaim, IdempotencyRecord)
 
 
-def example() -> dict:
-    return json.loads((EXAMPLES / "campaign-example.json").read_text())
+def example(name: str = "campaign-example.json") -> dict:
+    """A fresh copy of one of the spec's example campaigns."""
+    return json.loads((EXAMPLES / name).read_text())
+
+
+def summer_doc(**changes) -> dict:
+    """The example quest campaign (summer_games) with top-level ``changes``."""
+    doc = example()
+    doc.update(copy.deepcopy(changes))
+    return doc
 
 
 def push(client, auth, doc: dict, *, publish: bool = True) -> None:
@@ -35,8 +43,7 @@ def push(client, auth, doc: dict, *, publish: bool = True) -> None:
 
 
 def push_example(client, auth, **changes) -> dict:
-    doc = copy.deepcopy(example())
-    doc.update(changes)
+    doc = summer_doc(**changes)
     push(client, auth, doc)
     return doc
 

@@ -16,14 +16,12 @@ dashboard changes is then read back through those APIs.
 """
 from __future__ import annotations
 
-import copy
 import csv
 import io
 import json
 import re
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
-from pathlib import Path
 from urllib.parse import parse_qs, urljoin, urlsplit
 
 import pytest
@@ -34,11 +32,11 @@ from engine import delivery, operators, organizations
 from extensions import db
 from models import ApiKey, Base, Campaign, Event, Hook, LedgerEntry, Message, User
 from app import create_app
+from tests.api.quest_helpers import ok, push, summer_doc
 from tests.conftest import START, app_settings, make_org
 from tests.smtp_server import free_port, smtp_server
 from tests.web.html_tree import Node, parse
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 SUMMER = "summer_games"
 OPERATOR = "ops@acme.test"
 PASSWORD = "correct horse battery"
@@ -133,30 +131,7 @@ def dash(app, client, org):
     return d
 
 
-# -- publishing and acting through the APIs ---------------------------------------------------------
-
-def example(name: str) -> dict:
-    return json.loads((EXAMPLES / name).read_text())
-
-
-def summer_doc(**changes) -> dict:
-    doc = copy.deepcopy(example("campaign-example.json"))
-    doc.update(changes)
-    return doc
-
-
-def push(client, auth, doc: dict, *, publish: bool = True) -> None:
-    r = client.put(f"/api/v1/admin/campaigns/{doc['id']}", json=doc, headers=auth)
-    assert r.status_code == 200, r.json
-    if publish:
-        assert client.post(f"/api/v1/admin/campaigns/{doc['id']}/publish", headers=auth).status_code == 200
-
-
-def ok(r, status: int = 200):
-    assert r.status_code == status, (r.status_code, r.get_json())
-    assert r.json["success"] is True, r.json
-    return r.json.get("data")
-
+# -- publishing and acting through the APIs ------------------------------------------------------
 
 def admin_campaign(client, auth, pid: str, env: str) -> dict:
     return ok(client.get(f"/api/v1/admin/campaigns/{pid}", query_string={"env": env}, headers=auth))

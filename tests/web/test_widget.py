@@ -7,7 +7,6 @@ users are funded through the Campaign API, as an integrator would.
 """
 from __future__ import annotations
 
-import copy
 import json
 import random
 import re
@@ -19,10 +18,10 @@ from sqlalchemy import func, select
 from engine import tokens
 from extensions import db
 from models import Campaign, InviteClaim, LedgerEntry, Play, RefCode, User
+from tests.api.quest_helpers import example, push, summer_doc
 from tests.conftest import START, make_org
 from tests.web.html_tree import Node, parse
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 STATIC = Path(__file__).resolve().parents[2] / "static"
 SECRET = "test-secret-key"
 SEED = 424242
@@ -63,25 +62,7 @@ def oob(node: Node) -> bool:
     return node.attrs.get("hx-swap-oob") == "true"
 
 
-# -- publishing, users, points ----------------------------------------------------------------
-
-def example(name: str) -> dict:
-    return json.loads((EXAMPLES / name).read_text())
-
-
-def summer_doc(**changes) -> dict:
-    doc = copy.deepcopy(example("campaign-example.json"))
-    doc.update(changes)
-    return doc
-
-
-def push(client, auth, doc: dict, *, publish: bool = True) -> None:
-    r = client.put(f"/api/v1/admin/campaigns/{doc['id']}", json=doc, headers=auth)
-    assert r.status_code == 200, r.get_json()
-    if publish:
-        r = client.post(f"/api/v1/admin/campaigns/{doc['id']}/publish", headers=auth)
-        assert r.status_code == 200, r.get_json()
-
+# -- publishing, users, points -------------------------------------------------------------------
 
 @pytest.fixture
 def summer(client, auth):

@@ -6,7 +6,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from models import Campaign, Organization
@@ -39,13 +39,16 @@ def create_default_campaign(session: Session, org: Organization, now: datetime) 
     return campaign
 
 
+# Built once: every request of a campaign runs it (building a select costs
+# about as much as running it).
+_BY_PID = select(Campaign).where(Campaign.org_id == bindparam("org_id"), Campaign.pid == bindparam("pid"))
+
+
 def get_campaign(session: Session, org_id: int, pid) -> Campaign:
     """The organization's campaign with this pid; UnknownCampaign otherwise."""
     if not isinstance(pid, str) or not pid:
         raise InvalidInput("pid is required")
-    campaign = session.scalars(
-        select(Campaign).where(Campaign.org_id == org_id, Campaign.pid == pid)
-    ).one_or_none()
+    campaign = session.scalars(_BY_PID, {"org_id": org_id, "pid": pid}).one_or_none()
     if campaign is None:
         raise UnknownCampaign(f"unknown campaign {pid!r}")
     return campaign

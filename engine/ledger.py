@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import bindparam, case, func, select, update
 from sqlalchemy.orm import Session
 
 from models import Balance, CampaignCounter, LedgerEntry
@@ -58,6 +58,17 @@ def bucket_of(kind: str) -> str:
     return BUCKET_OF_KIND.get(kind, "xp")
 
 
+# Built once: every write runs it, and building a select costs about as much
+# as running it.
+_LOCKED_ROW = (
+    select(Balance)
+    .where(Balance.campaign_id == bindparam("campaign_id"), Balance.user_id == bindparam("user_id"),
+           Balance.env == bindparam("env"))
+    .with_for_update()
+    .execution_options(populate_existing=True)
+)
+
+
 def lock_balance(session: Session, campaign_id: int, user_id: int, env: str,
                  now: datetime, *, active: bool = True) -> Balance:
     """The balance row, created if missing, locked until the transaction ends,
@@ -73,19 +84,14 @@ def lock_balance(session: Session, campaign_id: int, user_id: int, env: str,
         if active:
             locked[key].last_active_at = now
         return locked[key]
-    locked_row = (
-        select(Balance)
-        .where(Balance.campaign_id == campaign_id, Balance.user_id == user_id, Balance.env == env)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    row = session.scalars(locked_row).one_or_none()
+    params = {"campaign_id": campaign_id, "user_id": user_id, "env": env}
+    row = session.scalars(_LOCKED_ROW, params).one_or_none()
     if row is None:  # first activity: create the row (a racing request may win), then lock it
         insert_ignore(session, Balance, {
             "campaign_id": campaign_id, "user_id": user_id, "env": env, "xp": 0, "ref_xp": 0,
             "ugc_xp": 0, "total": 0, "total_earned": 0, "total_spent": 0, "first_seen_at": now,
         }, ["campaign_id", "user_id", "env"])
-        row = session.scalars(locked_row).one()
+        row = session.scalars(_LOCKED_ROW, params).one()
     locked[key] = row
     if active:
         row.last_active_at = now

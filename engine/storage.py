@@ -72,6 +72,11 @@ def held_locks(session: Session) -> dict:
 
 @event.listens_for(Session, "after_transaction_end")
 def _forget_locks(session: Session, transaction) -> None:
+    # Every flush runs in a subtransaction of its own, which ends here too:
+    # the locks are still held then, and forgetting them cost a SELECT ...
+    # FOR UPDATE (and a webhook query) after each flush.
+    if transaction.parent is not None and not transaction.nested:
+        return
     session.info.pop("qk_locks", None)
     session.info.pop("qk_hooks", None)  # engine.webhooks reads hooks once per transaction
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from models import User
@@ -32,12 +32,17 @@ def normalize_identity(account, platform) -> tuple[str, str]:
     return account, platform
 
 
+# Built once: on the event path, building a select cost more than running it.
+_BY_IDENTITY = select(User).where(User.org_id == bindparam("org_id"),
+                                  User.account == bindparam("account"),
+                                  User.platform == bindparam("platform"))
+
+
 def find_user(session: Session, org_id: int, account, platform) -> User | None:
     """The user, or None: reads never create (SPEC §1)."""
     account, platform = normalize_identity(account, platform)
-    return session.scalars(
-        select(User).where(User.org_id == org_id, User.account == account, User.platform == platform)
-    ).one_or_none()
+    return session.scalars(_BY_IDENTITY, {"org_id": org_id, "account": account,
+                                          "platform": platform}).one_or_none()
 
 
 def get_user(session: Session, org_id: int, account, platform) -> User:

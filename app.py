@@ -44,7 +44,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.from_mapping(
         MAX_CONTENT_LENGTH=1 * MiB,
-        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
+        # No pool_pre_ping on SQLite: a file connection cannot go stale, and
+        # the ping was one more statement per transaction. PostgreSQL sets it below.
+        SQLALCHEMY_ENGINE_OPTIONS={},
         SMTP_PORT="25",
         PUBLIC_URL="http://127.0.0.1:5000",
         WEBHOOK_ALLOW_PRIVATE="0",

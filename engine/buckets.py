@@ -6,12 +6,12 @@ of two (64 buckets per doubling), so buckets stay few (under 4,000 for any
 """
 from __future__ import annotations
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from models import Balance, ScoreBucket
 
-from .storage import insert_ignore
+from .storage import upsert_add
 
 LINEAR = 64  # totals 0..63 map to themselves
 MANTISSA_BITS = 6
@@ -36,11 +36,8 @@ def bounds(bucket: int) -> tuple[int, int]:
 
 
 def _add(session: Session, campaign_id: int, env: str, bucket: int, delta: int) -> None:
-    insert_ignore(session, ScoreBucket, {"campaign_id": campaign_id, "env": env, "bucket": bucket,
-                                         "users": 0}, ["campaign_id", "env", "bucket"])
-    session.execute(update(ScoreBucket).where(
-        ScoreBucket.campaign_id == campaign_id, ScoreBucket.env == env,
-        ScoreBucket.bucket == bucket).values(users=ScoreBucket.users + delta))
+    upsert_add(session, ScoreBucket, {"campaign_id": campaign_id, "env": env, "bucket": bucket},
+               "users", delta)
 
 
 def moved(session: Session, campaign_id: int, env: str, old_total: int, new_total: int) -> None:

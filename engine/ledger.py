@@ -10,14 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, case, func, select, update
+from sqlalchemy import bindparam, case, func, select
 from sqlalchemy.orm import Session
 
 from models import Balance, CampaignCounter, LedgerEntry
 
 from . import buckets, webhooks
 from .errors import InsufficientBalance, InvalidInput
-from .storage import held_locks, insert_ignore
+from .storage import held_locks, insert_ignore, upsert_add
 
 KINDS = frozenset({
     "task", "referral", "ugc", "reward", "withdraw", "rule", "event", "milestone",
@@ -155,14 +155,8 @@ COUNTER_SLOTS = 16
 
 def _count_awarded(session: Session, campaign_id: int, user_id: int, env: str, amount: int) -> None:
     slot = user_id % COUNTER_SLOTS
-    insert_ignore(session, CampaignCounter, {"campaign_id": campaign_id, "env": env, "slot": slot,
-                                             "awarded": 0}, ["campaign_id", "env", "slot"])
-    session.execute(
-        update(CampaignCounter)
-        .where(CampaignCounter.campaign_id == campaign_id, CampaignCounter.env == env,
-               CampaignCounter.slot == slot)
-        .values(awarded=CampaignCounter.awarded + amount)
-    )
+    upsert_add(session, CampaignCounter, {"campaign_id": campaign_id, "env": env, "slot": slot},
+               "awarded", amount)
 
 
 def points_awarded(session: Session, campaign_id: int, env: str) -> int:

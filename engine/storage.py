@@ -1,7 +1,8 @@
 """Database plumbing the engine relies on, for SQLite and PostgreSQL alike.
 
 SQLite: WAL, a busy timeout, and for requests that write, ``BEGIN IMMEDIATE``
-so the write lock is taken when the transaction starts. A deferred
+so the write lock is taken when the transaction starts (writers wait in line
+for it: engine/write_queue.py). A deferred
 transaction that reads and then writes can fail at once with
 SQLITE_BUSY_SNAPSHOT when another writer committed in between; taking the
 lock up front makes writers queue on busy_timeout instead. Reads keep plain
@@ -16,12 +17,14 @@ import contextvars
 import time
 from contextlib import contextmanager
 
-from sqlalchemy import event, select
+from sqlalchemy import bindparam, event, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
+
+from . import write_queue
 
 # Set by the request layer before the first query of a request that writes.
 write_intent: contextvars.ContextVar[bool] = contextvars.ContextVar("write_intent", default=False)
@@ -54,9 +57,38 @@ def configure_engine(engine: Engine, busy_timeout_ms: int = 30_000) -> None:
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.close()
 
+    # Writers to a file wait in line (engine/write_queue.py); an in-memory
+    # database has one connection and nobody to queue behind.
+    queue = None
+    if engine.url.database and engine.url.database != ":memory:":
+        queue = write_queue.for_database(engine.url.database)
+
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if write_intent.get() else "BEGIN")
+        if not write_intent.get():
+            conn.exec_driver_sql("BEGIN")
+            return
+        raw = id(conn.connection.dbapi_connection)
+        queued = queue is not None and queue.enter(raw, busy_timeout_ms / 1000)
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            if queued:
+                queue.leave(raw)
+            raise
+
+    if queue is not None:
+        # The seat is given up once the COMMIT or ROLLBACK has run: the engine's
+        # "commit" event fires before it, and the next writer would find the
+        # lock still taken. Every way a transaction ends passes through these.
+        dialect = engine.dialect
+        for name in ("do_commit", "do_rollback", "do_close"):
+            def ended(dbapi_conn, _end=getattr(dialect, name)):
+                try:
+                    _end(dbapi_conn)
+                finally:  # called with the pool's proxy or the DB-API connection
+                    queue.leave(id(getattr(dbapi_conn, "dbapi_connection", dbapi_conn)))
+            setattr(dialect, name, ended)
 
 
 def held_locks(session: Session) -> dict:
@@ -108,21 +140,68 @@ def retrying(fn, attempts: int = 8, first_delay: float = 0.01):
             delay = min(delay * 2, 0.5)
 
 
+# Statements built once per model: building one costs about as much as
+# running it, and these run on every new user, balance, bucket and counter.
+_INSERT_IGNORE: dict = {}
+_UPSERT_ADD: dict = {}
+_BY_KEY: dict = {}
+
+
+def _insert(session: Session):
+    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+
+
 def insert_ignore(session: Session, model, values: dict, conflict_cols: list[str]) -> None:
-    """INSERT ... ON CONFLICT DO NOTHING: creating a row two requests race for."""
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    stmt = insert(model).values(**values).on_conflict_do_nothing(index_elements=conflict_cols)
-    session.execute(stmt)
+    """INSERT ... ON CONFLICT DO NOTHING: creating a row two requests race for.
+
+    Pending changes are flushed first, as any query would (the new row may
+    refer to them). Executed as plain Core on the session's connection: the
+    ORM's bulk-insert machinery cost more than the statement.
+    """
+    insert = _insert(session)
+    cache_key = (insert, model, tuple(conflict_cols))
+    stmt = _INSERT_IGNORE.get(cache_key)
+    if stmt is None:
+        stmt = _INSERT_IGNORE[cache_key] = insert(model.__table__).on_conflict_do_nothing(
+            index_elements=conflict_cols)
+    session.flush()
+    session.connection().execute(stmt, values)
+
+
+def upsert_add(session: Session, model, key: dict, column: str, delta: int) -> None:
+    """Add ``delta`` to ``column`` of the row with ``key``, creating the row
+    at ``delta`` when missing: one race-free statement (INSERT ... ON
+    CONFLICT DO UPDATE), where a counter used to take an insert and an update.
+
+    For counter rows nothing else in the session writes (score buckets,
+    campaign counters): no flush first.
+    """
+    insert = _insert(session)
+    cache_key = (insert, model, tuple(key), column)
+    stmt = _UPSERT_ADD.get(cache_key)
+    if stmt is None:
+        table = model.__table__
+        stmt = insert(table)
+        stmt = _UPSERT_ADD[cache_key] = stmt.on_conflict_do_update(
+            index_elements=list(key), set_={column: table.c[column] + stmt.excluded[column]})
+    session.connection().execute(stmt, {**key, column: delta})
+
+
+def _select_by_key(model, names: tuple[str, ...]):
+    stmt = _BY_KEY.get((model, names))
+    if stmt is None:
+        stmt = _BY_KEY[(model, names)] = select(model).filter_by(**{n: bindparam(n) for n in names})
+    return stmt
 
 
 def get_or_insert(session: Session, model, key: dict, defaults: dict):
     """The row with ``key``, inserted with ``defaults`` if missing; race-free."""
-    row = session.scalars(select(model).filter_by(**key)).one_or_none()
+    stmt = _select_by_key(model, tuple(key))
+    row = session.scalars(stmt, key).one_or_none()
     if row is not None:
         return row
     insert_ignore(session, model, {**key, **defaults}, list(key))
-    return session.scalars(select(model).filter_by(**key).execution_options(populate_existing=True)).one()
+    return session.scalars(stmt.execution_options(populate_existing=True), key).one()
 
 
 def in_transaction(session: Session, fn, *, write: bool):

@@ -1,0 +1,93 @@
+"""What one POST /event costs the database, counted statement by statement.
+
+Not a timing (bench/ measures speed): these pin the shape of the event
+path, so a change that brings back a repeated lookup or a flush per lookup
+fails here instead of quietly halving the throughput.
+"""
+from __future__ import annotations
+
+import re
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import event as sa_event
+
+from extensions import db
+
+from .quest_helpers import ok, push_example, user
+
+GAME = {"name": "GameSession", "category": "dices"}
+
+
+@pytest.fixture
+def summer(client, auth):
+    return push_example(client, auth)
+
+
+@contextmanager
+def statements(app):
+    """The SQL sent to the database inside the block, in order."""
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        seen.append(" ".join(statement.split()))
+
+    with app.app_context():
+        engine = db.engine
+    sa_event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        sa_event.remove(engine, "before_cursor_execute", record)
+
+
+def post_event(client, auth, bet=1):
+    return ok(client.post("/api/v1/event", json=user("gamer", "wowhaus", **GAME, data={"bet": bet}),
+                          headers=auth))
+
+
+def reads_of(seen, table):
+    return [s for s in seen if re.match(rf"SELECT .* FROM {table}\b", s)]
+
+
+def writes_of(seen, table):
+    return [s for s in seen if re.match(rf"(UPDATE {table}\b|INSERT INTO {table}\b)", s)]
+
+
+def test_an_event_that_pays_nothing_reads_each_row_once_and_writes_in_one_flush(app, client, auth,
+                                                                                summer):
+    post_event(client, auth)  # the user, their balance and their counters exist from here
+    with statements(app) as seen:
+        data = post_event(client, auth)
+    assert data["paid"] == 0
+    # The balance row is locked once, by the run; the milestone check at
+    # the end reuses the lock.
+    assert len(reads_of(seen, "balances")) == 1
+    for table in ("api_keys", "campaigns", "users", "action_states", "referrals"):
+        assert len(reads_of(seen, table)) == 1, table
+    # One flush: both dice counters in one UPDATE statement (executemany)
+    # and the event. (The balance's last_active_at is written too when the
+    # clock moved; the test clock stands still.)
+    assert len(writes_of(seen, "action_states")) == 1
+    assert len(writes_of(seen, "events")) == 1
+    queries = [s for s in seen if not s.startswith("BEGIN")]
+    assert len(queries) == 8, queries
+
+
+def test_an_event_that_pays_counts_each_counter_in_one_statement(app, client, auth, summer):
+    for _ in range(4):
+        post_event(client, auth)
+    with statements(app) as seen:
+        data = post_event(client, auth)  # the 5th roll pays roll_5
+    assert data["paid"] > 0 and [c["aid"] for c in data["completed"]] == ["roll_5"]
+    # Paying flushes the ledger entry; the lock is remembered across that
+    # flush, not taken again by the milestone check.
+    assert len(reads_of(seen, "balances")) == 1
+    assert len(reads_of(seen, "hooks")) <= 1  # read once per transaction, however many entries
+    # The points awarded and each score bucket the user leaves or enters move
+    # with one upsert each (no insert-then-update pair).
+    counters = writes_of(seen, "campaign_counters")
+    assert len(counters) == 1 and "ON CONFLICT" in counters[0]
+    buckets = writes_of(seen, "score_buckets")
+    assert 1 <= len(buckets) <= 2 and all("ON CONFLICT" in s for s in buckets)
+    assert len(writes_of(seen, "ledger_entries")) == 1

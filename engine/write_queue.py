@@ -12,7 +12,9 @@ last commit.
 A writer is in line from its BEGIN IMMEDIATE until its COMMIT, ROLLBACK or
 close (engine.storage wires both ends). Waiting is bounded: after
 ``timeout`` the writer goes on unqueued and SQLite's own busy timeout
-decides, as before. A process that dies drops its flock with its files.
+decides, as before (so a writer behind a stuck one waits at most twice the
+busy timeout before "database is locked"). A process that dies drops its
+flock with its files.
 """
 from __future__ import annotations
 

@@ -38,7 +38,10 @@ def for_database(path: str) -> "WriteQueue":
     engines on one file (a CLI command beside the app, tests) share it."""
     path = os.path.abspath(path) + "-writers"
     with _QUEUES_LOCK:
-        return _QUEUES.setdefault(path, WriteQueue(path))
+        queue = _QUEUES.get(path)
+        if queue is None:
+            queue = _QUEUES[path] = WriteQueue(path)
+        return queue
 
 
 class WriteQueue:

@@ -53,11 +53,20 @@ class WriteQueue:
         self._owner: int | None = None  # the thread in the writer's seat
         self._holder: int | None = None  # id() of the DB-API connection it writes on
 
-    def _file(self) -> int:
+    def _file(self) -> int | None:
+        """The lock file's descriptor, or None when it cannot be opened (a
+        directory another OS user created it in, say): writers then go
+        unqueued, as before the queue, rather than fail."""
         # Opened per process: a forked worker sharing its parent's open file
         # would share its flock too, and the two would not exclude each other.
         if self._pid != os.getpid():
-            self._fd, self._pid = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600), os.getpid()
+            self._pid = os.getpid()
+            try:
+                # 0o666 less the umask, like any new file (not 0o600): another
+                # OS user allowed to write the database may queue beside us.
+                self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666)
+            except OSError:
+                self._fd = None
         return self._fd
 
     def enter(self, conn_id: int, timeout: float) -> bool:
@@ -70,10 +79,14 @@ class WriteQueue:
         deadline = time.monotonic() + timeout
         if not self._lock.acquire(timeout=timeout):
             return False
+        fd = self._file()
+        if fd is None:
+            self._lock.release()
+            return False
         delay = FIRST_POLL
         while True:
             try:
-                fcntl.flock(self._file(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 break
             except BlockingIOError:
                 if time.monotonic() >= deadline:

@@ -124,3 +124,16 @@ def test_a_second_write_in_the_same_thread_is_not_queued_behind_itself(db_file):
     assert not seat_taken(db_file)
     first.dispose()
     second.dispose()
+
+
+def test_writers_go_unqueued_when_the_lock_file_cannot_be_opened(tmp_path):
+    """A lock file nobody can open (here a directory stands in its way) must
+    not stop writes: they fall back to SQLite's busy handler."""
+    path = str(tmp_path / "blocked.sqlite3")
+    os.mkdir(path + "-writers")
+    engine = make_engine(path)
+    with writing(), engine.begin() as conn:
+        conn.execute(text("INSERT INTO t VALUES (7)"))
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT n FROM t")).scalars().all() == [7]
+    engine.dispose()

@@ -74,7 +74,6 @@ def count_event(run, event: Event) -> None:
     name = event.name
     if name not in run.c.badge_event_types:
         return
-    run.session.flush()  # the event's id
     key = (run.campaign_id, run.env, run.user.id, name)
     row = run.session.get(EventCount, key)
     since = select(func.count()).select_from(Event).where(

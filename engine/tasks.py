@@ -21,11 +21,12 @@ import jmespath
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
-from models import ActionState, Completion, InviteClaim, QuestState, Referral, User
+from models import Completion, InviteClaim, QuestState, Referral, User
 
-from . import ledger, progression, webhooks
+from . import counters, ledger, progression, webhooks
 from .campaigns import View
 from .compiled import Action
+from .counters import Counters
 from .periods import period_key
 
 TASK_SOURCE = "task"
@@ -109,19 +110,19 @@ def _extract(action: Action, event: dict) -> int:
 
 # -- evaluators: each moves the counters of one state --------------------------
 
-def _one_more(run: "Run", action: Action, state: ActionState, inp: Input) -> None:
+def _one_more(run: "Run", action: Action, state: Counters, inp: Input) -> None:
     state.progress += 1
 
 
-def _set_value(run: "Run", action: Action, state: ActionState, inp: Input) -> None:
+def _set_value(run: "Run", action: Action, state: Counters, inp: Input) -> None:
     state.progress = _capped(_floor(inp.value))
 
 
-def _add_value(run: "Run", action: Action, state: ActionState, inp: Input) -> None:
+def _add_value(run: "Run", action: Action, state: Counters, inp: Input) -> None:
     state.progress = _capped(state.progress + _floor(inp.value))
 
 
-def _add_query(run: "Run", action: Action, state: ActionState, inp: Input) -> None:
+def _add_query(run: "Run", action: Action, state: Counters, inp: Input) -> None:
     state.progress = _capped(state.progress + _extract(action, inp.event))
 
 
@@ -142,7 +143,7 @@ STATE_MEASURES: dict[str, Callable[["Run"], int]] = {
 }
 
 
-def _measure(run: "Run", action: Action, state: ActionState, inp: Input) -> None:
+def _measure(run: "Run", action: Action, state: Counters, inp: Input) -> None:
     state.progress = STATE_MEASURES[action.type](run)
 
 
@@ -164,7 +165,6 @@ STATE_TYPES = tuple(STATE_MEASURES)
 # The run's per-user lookups, built once: on the event path building a
 # select cost about as much as running it.
 _USER_KEY = dict(campaign_id=bindparam("campaign_id"), env=bindparam("env"), user_id=bindparam("user_id"))
-_STATES = select(ActionState).filter_by(**_USER_KEY)
 _REFERRAL = select(Referral).filter_by(**_USER_KEY)
 _CLAIMED = select(InviteClaim.user_id).filter_by(**_USER_KEY)
 
@@ -192,7 +192,10 @@ class Run:
             row = ledger.lock_balance(session, self.campaign_id, user.id, self.env, now, active=active)
             # Milestones pay when total_earned crosses them during this run.
             self.earned_at_start = row.total_earned
-        self._states: dict[str, ActionState] | None = None
+        self._states: dict[str, Counters] | None = None
+        # Counters this run changed (written back by finish) and created.
+        self._touched: set[str] = set()
+        self._new: set[str] = set()
         self._claimed: bool | None = None
         self._referrer: int | None | bool = False
         # engine.progression: achievement rows (loaded once), event types
@@ -203,10 +206,13 @@ class Run:
 
     # -- lookups, loaded once per run --------------------------------------
     @property
-    def states(self) -> dict[str, ActionState]:
+    def states(self) -> dict[str, Counters]:
         if self._states is None:
-            self._states = {s.action_id: s for s in self.lookup(_STATES).scalars()}
+            self._states = counters.load(self.lookup(counters.SELECT))
         return self._states
+
+    def _owner(self) -> dict:
+        return {"campaign_id": self.campaign_id, "env": self.env, "user_id": self.user.id}
 
     def lookup(self, stmt):
         """Run one of the user's lookups (``stmt`` bound by campaign_id, env
@@ -219,8 +225,7 @@ class Run:
         which was a quarter of an event's cost.
         """
         with self.session.no_autoflush:
-            return self.session.execute(stmt, {"campaign_id": self.campaign_id, "env": self.env,
-                                               "user_id": self.user.id})
+            return self.session.execute(stmt, self._owner())
 
     def has_claimed_code(self) -> bool:
         if self._claimed is None:
@@ -237,16 +242,17 @@ class Run:
         self._claimed = True
 
     # -- state ---------------------------------------------------------------
-    def state(self, action: Action) -> ActionState:
-        """The action's counters for the current period (reset on a new one)."""
+    def state(self, action: Action) -> Counters:
+        """The action's counters for the current period (reset on a new one).
+
+        Marks them for writing when the run finishes (counters.save)."""
         period = period_key(action.recurrence, self.now, self.c.timezone)
         st = self.states.get(action.id)
+        self._touched.add(action.id)
         if st is None or (st.action_type, st.recurrence) != (action.type, action.recurrence):
             if st is None:
-                st = ActionState(campaign_id=self.campaign_id, env=self.env, user_id=self.user.id,
-                                 action_id=action.id)
-                self.session.add(st)
-                self.states[action.id] = st
+                st = self.states[action.id] = Counters(action.id)
+                self._new.add(action.id)
             # New action, or one whose type or period changed in a new version.
             st.action_type, st.recurrence, st.period = action.type, action.recurrence, period
             st.progress, st.paid_in_period, st.completions = 0, 0, 0
@@ -279,7 +285,7 @@ class Run:
         return self.lock_reason(action) is not None
 
     @staticmethod
-    def finished(action: Action, st: ActionState) -> bool:
+    def finished(action: Action, st: Counters) -> bool:
         """A non-continuous action that paid in an earlier period is done for good.
 
         api_score never "completes" (SPEC §2): each value is added whatever
@@ -318,7 +324,7 @@ class Run:
                     self.feed(action, report_locked=False)
 
     @staticmethod
-    def _due(action: Action, st: ActionState) -> int:
+    def _due(action: Action, st: Counters) -> int:
         if st.progress < action.threshold:
             return 0
         if action.progressive:
@@ -329,14 +335,14 @@ class Run:
         return 1 if st.paid_in_period == 0 else 0
 
     # -- paying --------------------------------------------------------------
-    def _pay_score(self, action: Action, st: ActionState, value: int) -> None:
+    def _pay_score(self, action: Action, st: Counters, value: int) -> None:
         if value > 0:
             self._record_payout(action, st, value)
 
-    def _pay(self, action: Action, st: ActionState) -> None:
+    def _pay(self, action: Action, st: Counters) -> None:
         self._record_payout(action, st, action.payout)
 
-    def _record_payout(self, action: Action, st: ActionState, amount: int) -> None:
+    def _record_payout(self, action: Action, st: Counters, amount: int) -> None:
         first = st.completions == 0
         st.paid_in_period += 1
         st.completions += 1
@@ -438,5 +444,9 @@ class Run:
             from .mechanics import check_milestones
             check_milestones(self)
             progression.settle(self)  # streak, tiers and badges, over everything the run paid
+        if self._touched:
+            counters.save(self.session.connection(), self._owner(), self._states, self._touched,
+                          self._new)
+            self._touched, self._new = set(), set()
         self.session.flush()
         return self.outcome

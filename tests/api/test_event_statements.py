@@ -91,3 +91,13 @@ def test_an_event_that_pays_counts_each_counter_in_one_statement(app, client, au
     buckets = writes_of(seen, "score_buckets")
     assert 1 <= len(buckets) <= 2 and all("ON CONFLICT" in s for s in buckets)
     assert len(writes_of(seen, "ledger_entries")) == 1
+
+
+def test_a_new_users_first_event_creates_their_counters_in_one_insert(app, client, auth, summer):
+    with statements(app) as seen:
+        data = post_event(client, auth)
+    assert data["paid"] == 0
+    counters = writes_of(seen, "action_states")
+    # roll_5 and bet_500, both new: one INSERT (executemany), no UPDATE.
+    assert len(counters) == 1 and counters[0].startswith("INSERT INTO action_states")
+    assert len(writes_of(seen, "events")) == 1

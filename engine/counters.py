@@ -8,7 +8,7 @@ the user's balance lock throughout, and nothing else writes this table.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 
 from sqlalchemy import bindparam, insert, select, update
@@ -16,9 +16,10 @@ from sqlalchemy.engine import Connection, Result
 
 from models import ActionState
 
-FIELDS = ("action_type", "recurrence", "period", "progress", "paid_in_period", "completions",
-          "first_paid_period", "first_paid_at", "last_paid_at", "updated_at")
+# The columns that identify a user's rows in every per-user table, and the
+# matching filter_by() arguments for statements built once.
 OWNER = ("campaign_id", "env", "user_id")
+OWNER_PARAMS = {k: bindparam(k) for k in OWNER}
 
 _table = ActionState.__table__
 
@@ -40,9 +41,12 @@ class Counters:
     updated_at: datetime | None = None
 
 
+# The counter columns, as the dataclass names them (action_id is the row's key).
+FIELDS = tuple(f.name for f in fields(Counters) if f.name != "action_id")
+
 # Built once. SELECT is run by the caller (engine.tasks.Run.lookup binds the owner).
 SELECT = select(_table.c.action_id, *(_table.c[f] for f in FIELDS)).where(
-    *(_table.c[k] == bindparam(k) for k in OWNER))
+    *(_table.c[k] == param for k, param in OWNER_PARAMS.items()))
 _INSERT = insert(_table)
 # The key is bound under other names: the SET clause takes the column names.
 _UPDATE = update(_table).where(*(_table.c[k] == bindparam("key_" + k) for k in (*OWNER, "action_id")))

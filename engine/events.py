@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from models import Event, User
 
-from . import challenges, instant_win, progression
+from . import challenges, counters, instant_win, progression
 from .campaigns import View
 from .errors import Conflict, InvalidInput, NotFound
 from .mechanics import MechanicsResult, triggers_instant_win
@@ -29,8 +29,7 @@ MAX_DATA_BYTES = 64 * 1024
 VALUE_TYPES = ("api_call", "api_number", "api_score")
 
 
-_BY_CLIENT_ID = select(Event).filter_by(campaign_id=bindparam("campaign_id"), env=bindparam("env"),
-                                        user_id=bindparam("user_id"), client_id=bindparam("client_id"))
+_BY_CLIENT_ID = select(Event).filter_by(**counters.OWNER_PARAMS, client_id=bindparam("client_id"))
 
 
 @dataclass
@@ -69,10 +68,7 @@ def record_event(session: Session, view: View, user: User, *, name: str, now: da
         raise InvalidInput(f"data must be at most {MAX_DATA_BYTES} bytes of JSON")
     run = Run(session, view, user, now)  # locks the user first: a repeated id is seen
     if client_id is not None:
-        with session.no_autoflush:  # nothing this run wrote can match (see Run.lookup)
-            first = session.scalars(_BY_CLIENT_ID, {"campaign_id": view.campaign.id, "env": view.env,
-                                                    "user_id": user.id, "client_id": client_id}
-                                    ).one_or_none()
+        first = run.lookup(_BY_CLIENT_ID, client_id=client_id).scalars().one_or_none()
         if first is not None:
             return EventResult(first, True, run.finish())
     if triggers_instant_win(run.c, name) and run.c.running(now) and run.gate_open():

@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Callable
 
 import jmespath
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from models import Completion, InviteClaim, QuestState, Referral, User
@@ -164,9 +164,8 @@ STATE_TYPES = tuple(STATE_MEASURES)
 
 # The run's per-user lookups, built once: on the event path building a
 # select cost about as much as running it.
-_USER_KEY = dict(campaign_id=bindparam("campaign_id"), env=bindparam("env"), user_id=bindparam("user_id"))
-_REFERRAL = select(Referral).filter_by(**_USER_KEY)
-_CLAIMED = select(InviteClaim.user_id).filter_by(**_USER_KEY)
+_REFERRAL = select(Referral).filter_by(**counters.OWNER_PARAMS)
+_CLAIMED = select(InviteClaim.user_id).filter_by(**counters.OWNER_PARAMS)
 
 
 class Run:
@@ -212,20 +211,22 @@ class Run:
         return self._states
 
     def _owner(self) -> dict:
+        """The user's key in every per-user table (counters.OWNER)."""
         return {"campaign_id": self.campaign_id, "env": self.env, "user_id": self.user.id}
 
-    def lookup(self, stmt):
+    def lookup(self, stmt, **params):
         """Run one of the user's lookups (``stmt`` bound by campaign_id, env
-        and user_id) without flushing first.
+        and user_id, plus ``params``) without flushing first.
 
-        Safe because a run reads each of these tables before it writes them,
+        Safe because a run reads each of these tables (its counters, referral,
+        invite claim, events) before it writes them,
         and whatever wrote them earlier in the transaction flushed (every run
         ends with a flush; referrals and claims flush their rows). Skipping
         the autoflush leaves one flush per run instead of one per lookup,
         which was a quarter of an event's cost.
         """
         with self.session.no_autoflush:
-            return self.session.execute(stmt, self._owner())
+            return self.session.execute(stmt, {**self._owner(), **params})
 
     def has_claimed_code(self) -> bool:
         if self._claimed is None:

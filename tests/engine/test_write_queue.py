@@ -5,9 +5,10 @@ from __future__ import annotations
 import fcntl
 import os
 import threading
+import time
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.exc import OperationalError
 
 from engine import write_queue
@@ -22,9 +23,16 @@ def db_file(tmp_path):
     return str(tmp_path / "q.sqlite3")
 
 
-def make_engine(path, busy_timeout_ms=30_000):
+def make_engine(path, busy_timeout_ms=30_000, sqlite_busy_ms=None):
+    """An engine set up as the app's. ``busy_timeout_ms`` is also how long a
+    writer waits in the queue; ``sqlite_busy_ms`` then overrides SQLite's own
+    busy timeout alone, so a test can tell the queue's waiting from SQLite's."""
     engine = create_engine(f"sqlite:///{path}")
     configure_engine(engine, busy_timeout_ms=busy_timeout_ms)
+    if sqlite_busy_ms is not None:
+        @event.listens_for(engine, "connect")  # runs after configure_engine's own
+        def _busy(dbapi_conn, _record):
+            dbapi_conn.execute(f"PRAGMA busy_timeout={int(sqlite_busy_ms)}")
     with engine.begin() as conn:
         conn.execute(text("CREATE TABLE IF NOT EXISTS t (n INTEGER)"))
     return engine
@@ -77,9 +85,11 @@ def test_readers_never_take_the_seat(db_file):
 
 
 def test_writers_of_two_engines_on_one_file_take_turns(db_file):
-    """Two engines (as two processes would have) and eight threads: every
-    increment lands, and no writer ever saw the database locked."""
-    engines = [make_engine(db_file), make_engine(db_file)]
+    """Two engines (as two processes would have) and eight threads, with
+    SQLite told not to wait at all (busy_timeout 0): only the queue keeps the
+    writers from colliding, so none sees the database locked, and every
+    increment lands."""
+    engines = [make_engine(db_file, sqlite_busy_ms=0), make_engine(db_file, sqlite_busy_ms=0)]
     errors = []
 
     def work(engine):
@@ -109,15 +119,20 @@ def test_a_second_write_in_the_same_thread_is_not_queued_behind_itself(db_file):
     """A thread already in the seat opening another write (another engine on
     the same file) gets SQLite's own answer, "locked", instead of waiting for
     itself."""
-    first, second = make_engine(db_file), make_engine(db_file, busy_timeout_ms=50)
+    # The second engine would wait 30 s in the queue, SQLite only 50 ms.
+    first, second = make_engine(db_file), make_engine(db_file, sqlite_busy_ms=50)
     assert write_queue.for_database(db_file) is write_queue.for_database(db_file)
     with writing():
         outer = first.connect()
         outer.begin()
         outer.execute(text("INSERT INTO t VALUES (1)"))
+        started = time.monotonic()
         with pytest.raises(OperationalError, match="locked"):
             with second.begin() as inner:
                 inner.execute(text("INSERT INTO t VALUES (2)"))
+        # Not a timing of speed: a thread queued behind itself would sit out
+        # the queue's 30 s before SQLite answered.
+        assert time.monotonic() - started < 10
         assert seat_taken(db_file)  # still the outer writer's
         outer.commit()
         outer.close()

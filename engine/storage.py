@@ -14,6 +14,7 @@ on the balance row) where a check-then-write must be atomic.
 from __future__ import annotations
 
 import contextvars
+import functools
 import time
 from contextlib import contextmanager
 
@@ -140,15 +141,30 @@ def retrying(fn, attempts: int = 8, first_delay: float = 0.01):
             delay = min(delay * 2, 0.5)
 
 
-# Statements built once per model: building one costs about as much as
-# running it, and these run on every new user, balance, bucket and counter.
-_INSERT_IGNORE: dict = {}
-_UPSERT_ADD: dict = {}
-_BY_KEY: dict = {}
-
+# Statements built once per model (functools.cache): building one costs
+# about as much as running it, and these run on every new user, balance,
+# score bucket and counter.
 
 def _insert(session: Session):
     return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+
+
+@functools.cache
+def _insert_ignore_stmt(insert, model, conflict_cols: tuple[str, ...]):
+    return insert(model.__table__).on_conflict_do_nothing(index_elements=list(conflict_cols))
+
+
+@functools.cache
+def _upsert_add_stmt(insert, model, key: tuple[str, ...], column: str):
+    table = model.__table__
+    stmt = insert(table)
+    return stmt.on_conflict_do_update(index_elements=list(key),
+                                      set_={column: table.c[column] + stmt.excluded[column]})
+
+
+@functools.cache
+def _select_by_key(model, names: tuple[str, ...]):
+    return select(model).filter_by(**{n: bindparam(n) for n in names})
 
 
 def insert_ignore(session: Session, model, values: dict, conflict_cols: list[str]) -> None:
@@ -158,12 +174,7 @@ def insert_ignore(session: Session, model, values: dict, conflict_cols: list[str
     refer to them). Executed as plain Core on the session's connection: the
     ORM's bulk-insert machinery cost more than the statement.
     """
-    insert = _insert(session)
-    cache_key = (insert, model, tuple(conflict_cols))
-    stmt = _INSERT_IGNORE.get(cache_key)
-    if stmt is None:
-        stmt = _INSERT_IGNORE[cache_key] = insert(model.__table__).on_conflict_do_nothing(
-            index_elements=conflict_cols)
+    stmt = _insert_ignore_stmt(_insert(session), model, tuple(conflict_cols))
     session.flush()
     session.connection().execute(stmt, values)
 
@@ -176,22 +187,8 @@ def upsert_add(session: Session, model, key: dict, column: str, delta: int) -> N
     For counter rows nothing else in the session writes (score buckets,
     campaign counters): no flush first.
     """
-    insert = _insert(session)
-    cache_key = (insert, model, tuple(key), column)
-    stmt = _UPSERT_ADD.get(cache_key)
-    if stmt is None:
-        table = model.__table__
-        stmt = insert(table)
-        stmt = _UPSERT_ADD[cache_key] = stmt.on_conflict_do_update(
-            index_elements=list(key), set_={column: table.c[column] + stmt.excluded[column]})
+    stmt = _upsert_add_stmt(_insert(session), model, tuple(key), column)
     session.connection().execute(stmt, {**key, column: delta})
-
-
-def _select_by_key(model, names: tuple[str, ...]):
-    stmt = _BY_KEY.get((model, names))
-    if stmt is None:
-        stmt = _BY_KEY[(model, names)] = select(model).filter_by(**{n: bindparam(n) for n in names})
-    return stmt
 
 
 def get_or_insert(session: Session, model, key: dict, defaults: dict):

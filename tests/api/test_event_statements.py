@@ -55,8 +55,9 @@ def writes_of(seen, table):
 
 
 def test_an_event_that_pays_nothing_reads_each_row_once_and_writes_in_one_flush(app, client, auth,
-                                                                                summer):
+                                                                                summer, clock):
     post_event(client, auth)  # the user, their balance and their counters exist from here
+    clock.advance(seconds=30)  # so the balance's last_active_at changes and must be written
     with statements(app) as seen:
         data = post_event(client, auth)
     assert data["paid"] == 0
@@ -65,13 +66,17 @@ def test_an_event_that_pays_nothing_reads_each_row_once_and_writes_in_one_flush(
     assert len(reads_of(seen, "balances")) == 1
     for table in ("api_keys", "campaigns", "users", "action_states", "referrals"):
         assert len(reads_of(seen, table)) == 1, table
-    # One flush: both dice counters in one UPDATE statement (executemany)
-    # and the event. (The balance's last_active_at is written too when the
-    # clock moved; the test clock stands still.)
+    # Both dice counters in one UPDATE (executemany), the event once, and the
+    # balance's last activity in the run's one flush at its end: no lookup
+    # flushed it early, so every read comes before it.
     assert len(writes_of(seen, "action_states")) == 1
     assert len(writes_of(seen, "events")) == 1
+    balance_write = writes_of(seen, "balances")
+    assert len(balance_write) == 1
+    reads = [i for i, s in enumerate(seen) if s.startswith("SELECT")]
+    assert max(reads) < seen.index(balance_write[0])
     queries = [s for s in seen if not s.startswith("BEGIN")]
-    assert len(queries) == 8, queries
+    assert len(queries) == 9, queries
 
 
 def test_an_event_that_pays_counts_each_counter_in_one_statement(app, client, auth, summer):

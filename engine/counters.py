@@ -2,8 +2,9 @@
 
 The task engine (engine/tasks.py) reads a user's counters once per run and
 writes back the ones it touched, in one statement each for the new and the
-changed rows, when the run finishes. They bypass the ORM: on the event path
-its unit of work cost more than the statements themselves. The run holds
+changed rows, when the run finishes. They bypass the ORM and run as
+prepared statements (engine/prepared.py): on the event path SQLAlchemy's
+machinery cost more than the statements themselves. The run holds
 the user's balance lock throughout, and nothing else writes this table.
 """
 from __future__ import annotations
@@ -12,9 +13,11 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 
 from sqlalchemy import bindparam, insert, select, update
-from sqlalchemy.engine import Connection, Result
+from sqlalchemy.orm import Session
 
 from models import ActionState
+
+from . import prepared
 
 # The columns that identify a user's rows in every per-user table, and the
 # matching filter_by() arguments for statements built once.
@@ -45,19 +48,20 @@ class Counters:
 FIELDS = tuple(f.name for f in fields(Counters) if f.name != "action_id")
 
 # Built once. SELECT is run by the caller (engine.tasks.Run.lookup binds the owner).
-SELECT = select(_table.c.action_id, *(_table.c[f] for f in FIELDS)).where(
-    *(_table.c[k] == param for k, param in OWNER_PARAMS.items()))
-_INSERT = insert(_table)
+SELECT = prepared.Prepared(select(_table.c.action_id, *(_table.c[f] for f in FIELDS)).where(
+    *(_table.c[k] == param for k, param in OWNER_PARAMS.items())))
+_INSERT = prepared.Prepared(insert(_table))
 # The key is bound under other names: the SET clause takes the column names.
-_UPDATE = update(_table).where(*(_table.c[k] == bindparam("key_" + k) for k in (*OWNER, "action_id")))
+_UPDATE = prepared.Prepared(update(_table).where(
+    *(_table.c[k] == bindparam("key_" + k) for k in (*OWNER, "action_id"))))
 
 
-def load(rows: Result) -> dict[str, Counters]:
-    """The rows of SELECT, by action id."""
-    return {row.action_id: Counters(**row._mapping) for row in rows}
+def load(rows: list) -> dict[str, Counters]:
+    """The rows of SELECT, by action id (SELECT's columns are the dataclass's, in order)."""
+    return {row.action_id: Counters(*row) for row in rows}
 
 
-def save(connection: Connection, owner: dict, counters: dict[str, Counters],
+def save(session: Session, owner: dict, counters: dict[str, Counters],
          touched: set[str], new: set[str]) -> None:
     """Write the ``touched`` counters: INSERT those in ``new``, UPDATE the rest.
 
@@ -72,7 +76,5 @@ def save(connection: Connection, owner: dict, counters: dict[str, Counters],
         else:
             updates.append({**{"key_" + k: v for k, v in owner.items()}, "key_action_id": action_id,
                             **values})
-    if inserts:
-        connection.execute(_INSERT, inserts)
-    if updates:
-        connection.execute(_UPDATE, updates)
+    prepared.execute_many(session, _INSERT, inserts)
+    prepared.execute_many(session, _UPDATE, updates)

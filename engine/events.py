@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from models import Event, User
 
-from . import challenges, counters, instant_win, progression
+from . import challenges, counters, instant_win, prepared, progression
 from .campaigns import View
 from .errors import Conflict, InvalidInput, NotFound
 from .mechanics import MechanicsResult, triggers_instant_win
@@ -29,7 +29,9 @@ MAX_DATA_BYTES = 64 * 1024
 VALUE_TYPES = ("api_call", "api_number", "api_score")
 
 
-_BY_CLIENT_ID = select(Event).filter_by(**counters.OWNER_PARAMS, client_id=bindparam("client_id"))
+_events = Event.__table__
+_BY_CLIENT_ID = prepared.Prepared(
+    select(_events).filter_by(**counters.OWNER_PARAMS, client_id=bindparam("client_id")))
 
 
 @dataclass
@@ -68,9 +70,9 @@ def record_event(session: Session, view: View, user: User, *, name: str, now: da
         raise InvalidInput(f"data must be at most {MAX_DATA_BYTES} bytes of JSON")
     run = Run(session, view, user, now)  # locks the user first: a repeated id is seen
     if client_id is not None:
-        first = run.lookup(_BY_CLIENT_ID, client_id=client_id).scalars().one_or_none()
-        if first is not None:
-            return EventResult(first, True, run.finish())
+        found = run.lookup(_BY_CLIENT_ID, client_id=client_id)
+        if found:
+            return EventResult(Event(**found[0]._asdict()), True, run.finish())
     if triggers_instant_win(run.c, name) and run.c.running(now) and run.gate_open():
         instant_win.check_plays_left(run)
     event = _insert_event(session, campaign_id=view.campaign.id, env=view.env, user_id=user.id,
@@ -96,14 +98,15 @@ def record_event(session: Session, view: View, user: User, *, name: str, now: da
     return EventResult(event, False, run.finish(), mech)
 
 
-_INSERT_EVENT = insert(Event.__table__)
+_INSERT_EVENT = prepared.Prepared(insert(_events).returning(_events.c.id))
 
 
 def _insert_event(session: Session, **values) -> Event:
-    """Store the event at once with Core (the ORM's unit of work cost more
-    than the insert) and return it as a transient Event with its id."""
-    result = session.connection().execute(_INSERT_EVENT, values)
-    return Event(id=result.inserted_primary_key[0], **values)
+    """Store the event at once as a prepared statement (the ORM's unit of
+    work cost more than the insert) and return it as a transient Event with
+    its id."""
+    row = prepared.insert_returning(session, _INSERT_EVENT, values)
+    return Event(id=row.id, **values)
 
 
 def _feed_all(run: Run, actions: list, inp: Input) -> None:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from models import ApiKey
 
+from . import prepared
 from .errors import NotFound, Unauthorized
 
 PREFIXES = {"secret": "qk_live_", "publishable": "pk_live_"}
@@ -51,8 +52,9 @@ def _lookup(raw: str) -> str:
     return raw[: len("qk_live_") + LOOKUP_CHARS]
 
 
-_BY_PREFIX = select(ApiKey.id, ApiKey.org_id, ApiKey.kind, ApiKey.digest, ApiKey.revoked_at) \
-    .where(ApiKey.prefix == bindparam("prefix"))
+_BY_PREFIX = prepared.Prepared(
+    select(ApiKey.id, ApiKey.org_id, ApiKey.kind, ApiKey.digest, ApiKey.revoked_at)
+    .where(ApiKey.prefix == bindparam("prefix")))
 
 
 def authenticate(session: Session, raw: str | None) -> KeyIdentity:
@@ -61,9 +63,8 @@ def authenticate(session: Session, raw: str | None) -> KeyIdentity:
         raise Unauthorized("missing or invalid API key")
     if not raw.startswith(tuple(PREFIXES.values())):
         raise Unauthorized("missing or invalid API key")
-    # Every API request runs this: a Core row through the connection costs a
-    # fifth of an ORM entity, and the statement is built once (_BY_PREFIX).
-    row = session.connection().execute(_BY_PREFIX, {"prefix": _lookup(raw)}).first()
+    # Every API request runs this: a prepared statement (engine/prepared.py).
+    row = prepared.first(session, _BY_PREFIX, {"prefix": _lookup(raw)})
     # Compare digests in constant time even when the prefix matched nothing.
     expected = row.digest if row is not None else "0" * 64
     if not hmac.compare_digest(expected, _digest(raw)) or row is None or row.revoked_at is not None:

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from models import Completion, InviteClaim, QuestState, Referral, User
 
-from . import counters, ledger, progression, webhooks
+from . import counters, ledger, prepared, progression, webhooks
 from .campaigns import View
 from .compiled import Action
 from .counters import Counters
@@ -162,10 +162,10 @@ EVALUATORS: dict[str, Callable] = {
 STATE_TYPES = tuple(STATE_MEASURES)
 
 
-# The run's per-user lookups, built once: on the event path building a
-# select cost about as much as running it.
-_REFERRAL = select(Referral).filter_by(**counters.OWNER_PARAMS)
-_CLAIMED = select(InviteClaim.user_id).filter_by(**counters.OWNER_PARAMS)
+# The run's per-user lookups, prepared once (engine/prepared.py): on the
+# event path SQLAlchemy's machinery cost more than the statements.
+_REFERRER = prepared.Prepared(select(Referral.referrer_id).filter_by(**counters.OWNER_PARAMS))
+_CLAIMED = prepared.Prepared(select(InviteClaim.user_id).filter_by(**counters.OWNER_PARAMS))
 
 
 class Run:
@@ -214,9 +214,10 @@ class Run:
         """The user's key in every per-user table (counters.OWNER)."""
         return {"campaign_id": self.campaign_id, "env": self.env, "user_id": self.user.id}
 
-    def lookup(self, stmt, **params):
-        """Run one of the user's lookups (``stmt`` bound by campaign_id, env
-        and user_id, plus ``params``) without flushing first.
+    def lookup(self, stmt: prepared.Prepared, **params) -> list:
+        """The rows of one of the user's lookups (``stmt`` bound by
+        campaign_id, env and user_id, plus ``params``), run as a prepared
+        statement: no flush first.
 
         Safe because a run reads each of these tables (its counters, referral,
         invite claim, events) before it writes them,
@@ -225,18 +226,17 @@ class Run:
         the autoflush leaves one flush per run instead of one per lookup,
         which was a quarter of an event's cost.
         """
-        with self.session.no_autoflush:
-            return self.session.execute(stmt, {**self._owner(), **params})
+        return prepared.rows(self.session, stmt, {**self._owner(), **params})
 
     def has_claimed_code(self) -> bool:
         if self._claimed is None:
-            self._claimed = self.lookup(_CLAIMED).first() is not None
+            self._claimed = bool(self.lookup(_CLAIMED))
         return self._claimed
 
     def referrer_id(self) -> int | None:
         if self._referrer is False:
-            row = self.lookup(_REFERRAL).scalars().one_or_none()
-            self._referrer = row.referrer_id if row else None
+            found = self.lookup(_REFERRER)
+            self._referrer = found[0].referrer_id if found else None
         return self._referrer
 
     def code_claimed_now(self) -> None:
@@ -446,7 +446,7 @@ class Run:
             check_milestones(self)
             progression.settle(self)  # streak, tiers and badges, over everything the run paid
         if self._touched:
-            counters.save(self.session.connection(), self._owner(), self._states, self._touched,
+            counters.save(self.session, self._owner(), self._states, self._touched,
                           self._new)
             self._touched, self._new = set(), set()
         self.session.flush()

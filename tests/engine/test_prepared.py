@@ -1,0 +1,106 @@
+"""Prepared statements (engine/prepared.py) behave as SQLAlchemy's own
+execution would: same values both ways, inside the session's transaction,
+errors as SQLAlchemy exceptions, cursor listeners called. Both databases."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+from sqlalchemy import bindparam, event, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from engine import campaigns, organizations, prepared, users
+from models import Balance, Event, User
+
+T = datetime(2026, 11, 22, 12, 0, 0, 123456, tzinfo=timezone.utc)
+_events = Event.__table__
+INSERT_EVENT = prepared.Prepared(insert(_events).returning(_events.c.id))
+EVENT_BY_ID = prepared.Prepared(select(_events).where(_events.c.id == bindparam("id")))
+
+
+@pytest.fixture
+def owner(session):
+    org = organizations.create_organization(session, "acme", T)
+    user = users.ensure_user(session, org.id, "ann", "web", T)
+    session.commit()
+    return org, user
+
+
+def event_values(session, org, user, **over):
+    """An event of ``user`` in the organization's default campaign."""
+    campaign = campaigns.get_campaign(session, org.id, campaigns.DEFAULT_PID)
+    return {"campaign_id": campaign.id, "user_id": user.id, "env": "live", "name": "Spin",
+            "category": None, "data": {"bet": 5, "tags": ["a"]}, "client_id": "e1",
+            "ts": 1_700_000_000_000, "received_at": T, **over}
+
+
+def test_values_go_in_and_come_out_as_the_orm_reads_them(session, owner):
+    org, user = owner
+    values = event_values(session, org, user)
+    row = prepared.insert_returning(session, INSERT_EVENT, values)
+    got = prepared.first(session, EVENT_BY_ID, {"id": row.id})
+    session.commit()
+    orm = session.get(Event, row.id)
+    for name, value in values.items():
+        assert getattr(got, name) == value == getattr(orm, name), name
+    assert got.received_at.tzinfo is not None  # UTCDateTime's own processor ran
+    assert prepared.first(session, EVENT_BY_ID, {"id": row.id + 1000}) is None
+
+
+def test_a_prepared_write_is_part_of_the_sessions_transaction(session, owner):
+    org, user = owner
+    row = prepared.insert_returning(session, INSERT_EVENT, event_values(session, org, user))
+    session.rollback()
+    assert session.get(Event, row.id) is None
+    row = prepared.insert_returning(session, INSERT_EVENT, event_values(session, org, user, client_id="e2"))
+    session.commit()
+    assert session.get(Event, row.id).client_id == "e2"
+
+
+def test_a_database_error_is_sqlalchemys_and_the_session_recovers(session, owner):
+    org, user = owner
+    prepared.insert_returning(session, INSERT_EVENT, event_values(session, org, user))
+    session.commit()
+    with pytest.raises(IntegrityError):  # the same client id twice for the user
+        prepared.insert_returning(session, INSERT_EVENT, event_values(session, org, user))
+    session.rollback()
+    row = prepared.insert_returning(session, INSERT_EVENT, event_values(session, org, user, client_id="e3"))
+    session.commit()
+    assert session.get(Event, row.id) is not None
+
+
+def test_execute_many_and_rowcount(session, owner):
+    org, user = owner
+    other = users.ensure_user(session, org.id, "bob", "web", T)
+    rename = prepared.Prepared(update(User.__table__).where(User.id == bindparam("key_id")))
+    prepared.execute_many(session, rename, [{"name": "Ann", "key_id": user.id},
+                                            {"name": "Bob", "key_id": other.id}])
+    assert prepared.execute(session, rename, {"name": "Nobody", "key_id": -1}) == 0
+    session.commit()
+    session.expire_all()
+    assert (session.get(User, user.id).name, session.get(User, other.id).name) == ("Ann", "Bob")
+
+
+def test_an_insert_that_needs_a_python_side_default_is_refused(session, owner):
+    org, user = owner
+    # Balance.xp has default=0, which only SQLAlchemy's own execution fills in.
+    campaign = campaigns.get_campaign(session, org.id, campaigns.DEFAULT_PID)
+    stmt = prepared.Prepared(insert(Balance.__table__))
+    with pytest.raises(ValueError, match="xp"):
+        prepared.execute(session, stmt, {"campaign_id": campaign.id, "user_id": user.id, "env": "live"})
+
+
+def test_cursor_listeners_see_prepared_statements(session, owner):
+    org, user = owner
+    engine = session.get_bind()
+    seen = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        seen.append(statement)
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        prepared.first(session, EVENT_BY_ID, {"id": 1})
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    queries = [s for s in seen if s != "BEGIN"]  # the session's transaction began here (SQLite)
+    assert len(queries) == 1 and queries[0].startswith("SELECT") and "FROM events" in queries[0]

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import sqlite3
 import sys
 import tempfile
+from contextlib import ExitStack
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -49,6 +51,8 @@ def main() -> None:
     p.add_argument("--connections", type=int, default=8)
     p.add_argument("--workers", type=int, default=2, help="gunicorn worker processes (both servers)")
     p.add_argument("--threads", type=int, default=4, help="threads per worker (both servers)")
+    p.add_argument("--floor", action="store_true",
+                   help="also load bench/floor_app.py: the event's statements on raw sqlite3")
     args = p.parse_args()
     script = Path(__file__).with_name("event.lua")
     with tempfile.TemporaryDirectory() as d:
@@ -56,21 +60,37 @@ def main() -> None:
         qk_env, key = prepare_questkit(tmp)
         bare_env = {"BARE_DB": str(tmp / "bare.sqlite3")}
         load_env = {"QK_KEY": key}
-        results = {"questkit": [], "bare": []}
-        with gunicorn("app:create_app()", qk_env, args.workers, args.threads) as qk_port, \
-                gunicorn("bare_app:create_app()", bare_env, args.workers, args.threads,
-                         cwd=ROOT / "bench") as bare_port:
-            # warm up both (imports, caches, page cache)
-            wrk(qk_port, script, 2, args.connections, load_env)
-            wrk(bare_port, script, 2, args.connections, load_env)
+        servers = {"questkit": ("app:create_app()", qk_env, ROOT),
+                   "bare": ("bare_app:create_app()", bare_env, ROOT / "bench")}
+        if args.floor:
+            copy_database(tmp / "questkit.sqlite3", tmp / "floor.sqlite3")
+            servers["floor"] = ("floor_app:create_app()", {"FLOOR_DB": str(tmp / "floor.sqlite3")},
+                                ROOT / "bench")
+        results = {name: [] for name in servers}
+        with ExitStack() as stack:
+            ports = {name: stack.enter_context(gunicorn(spec, env, args.workers, args.threads, cwd=cwd))
+                     for name, (spec, env, cwd) in servers.items()}
+            for port in ports.values():  # warm up (imports, caches, page cache)
+                wrk(port, script, 2, args.connections, load_env)
             for r in range(args.rounds):
-                results["questkit"].append(wrk(qk_port, script, args.seconds, args.connections, load_env))
-                results["bare"].append(wrk(bare_port, script, args.seconds, args.connections, load_env))
-                print(f"round {r + 1}: questkit {results['questkit'][-1]:.0f} req/s, "
-                      f"bare {results['bare'][-1]:.0f} req/s", flush=True)
+                for name, port in ports.items():
+                    results[name].append(wrk(port, script, args.seconds, args.connections, load_env))
+                print(f"round {r + 1}: " + ", ".join(f"{name} {v[-1]:.0f} req/s"
+                                                     for name, v in results.items()), flush=True)
     qk, bare = median(results["questkit"]), median(results["bare"])
+    if args.floor:
+        floor = median(results["floor"])
+        print(f"floor (the event's statements on raw sqlite3) median {floor:.0f} req/s, "
+              f"ratio {floor / bare:.2f} to bare")
     print(f"POST /api/v1/event: questkit median {qk:.0f} req/s, bare insert median {bare:.0f} req/s, "
           f"ratio {qk / bare:.2f} (target >= 0.5)")
+
+
+def copy_database(src: Path, dst: Path) -> None:
+    """A consistent copy of a SQLite database in WAL mode (the -wal file included)."""
+    with sqlite3.connect(src) as source, sqlite3.connect(dst) as target:
+        source.backup(target)
+        target.execute("PRAGMA journal_mode=WAL")
 
 
 if __name__ == "__main__":

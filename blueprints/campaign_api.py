@@ -34,16 +34,16 @@ route = campaign_dialect.route
 
 
 def _view(ctx: Ctx, pid, env) -> campaigns.View:
-    campaign = campaigns.get_campaign(ctx.session, ctx.org_id, pid)
-    return campaigns.view(campaign, campaigns.parse_env(env))
+    return campaigns.get_view(ctx.session, ctx.org_id, pid, campaigns.parse_env(env))
 
 
 def _writer(ctx: Ctx, account, platform):
     """Look the user up, then take the write lock, then create them if new.
 
-    The reads before ctx.begin_writes() run outside SQLite's write lock.
+    The reads before ctx.begin_writes() run outside SQLite's write lock. The
+    engine calls these requests make only read the user (a plain row).
     """
-    user = users.find_user(ctx.session, ctx.org_id, account, platform)
+    user = users.find_user_row(ctx.session, ctx.org_id, account, platform)
     ctx.begin_writes()
     return user or users.ensure_user(ctx.session, ctx.org_id, account, platform, ctx.now)
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from models import Campaign, Organization
 
-from . import definitions
+from . import definitions, prepared
 from .compiled import Compiled, cache, compile_definition
 from .errors import Conflict, InvalidInput, UnknownCampaign
 
@@ -68,11 +68,46 @@ def get_campaign_by_slug(session: Session, org_id: int, slug: str) -> Campaign:
 
 
 @dataclass(frozen=True)
+class CampaignRef:
+    """What a view needs of a campaign row, without its documents: read
+    with a prepared statement on every request (engine/prepared.py), where
+    loading the ORM entity cost ten times as much."""
+
+    id: int
+    org_id: int
+    pid: str
+    draft_rev: str
+    live_rev: str | None
+    version: int
+
+
+_REF_BY_PID = prepared.Prepared(
+    select(*(Campaign.__table__.c[f] for f in CampaignRef.__dataclass_fields__))
+    .where(Campaign.org_id == bindparam("org_id"), Campaign.pid == bindparam("pid")))
+_DOCUMENTS = {env: prepared.Prepared(select(Campaign.__table__.c[column])
+                                     .where(Campaign.id == bindparam("id")))
+              for env, column in (("live", "live"), ("dev", "draft"))}
+
+
+def get_view(session: Session, org_id: int, pid, env: str) -> "View":
+    """The view of the organization's campaign ``pid`` in ``env`` (see view()),
+    for requests that only read the definition: the row is read without its
+    documents, and a document is loaded only when it is not compiled yet."""
+    if not isinstance(pid, str) or not pid:
+        raise InvalidInput("pid is required")
+    row = prepared.first(session, _REF_BY_PID, {"org_id": org_id, "pid": pid})
+    if row is None:
+        raise UnknownCampaign(f"unknown campaign {pid!r}")
+    ref = CampaignRef(*row)
+    return _view(ref, env, lambda: prepared.first(session, _DOCUMENTS[env], {"id": ref.id})[0])
+
+
+@dataclass(frozen=True)
 class View:
     """A campaign as one environment sees it: the definition with defaults,
     compiled for evaluation."""
 
-    campaign: Campaign
+    campaign: Campaign | CampaignRef  # its id and pid are what views use
     env: str
     compiled: Compiled
     version: int  # the live version; a draft is "the next one", version + 1
@@ -88,6 +123,10 @@ def _rev() -> str:
 
 def view(campaign: Campaign, env: str) -> View:
     """Live reads the published definition, dev the draft (SPEC §1 environments)."""
+    return _view(campaign, env, lambda: campaign.draft if env == "dev" else campaign.live)
+
+
+def _view(campaign: Campaign | CampaignRef, env: str, document) -> View:
     if env == "dev":
         rev, version = campaign.draft_rev, campaign.version + 1
     elif campaign.live_rev is None:
@@ -95,16 +134,16 @@ def view(campaign: Campaign, env: str) -> View:
             f"campaign {campaign.pid!r} has no published version (env=dev reads its draft)")
     else:
         rev, version = campaign.live_rev, campaign.version
-    # The document is loaded (a deferred column) only when not compiled yet.
+    # The document is loaded only when not compiled yet.
     compiled = cache.get((campaign.id, env, rev), lambda: compile_definition(
-        definitions.normalize(campaign.draft if env == "dev" else campaign.live)))
+        definitions.normalize(document())))
     return View(campaign, env, compiled, version)
 
 
 def default_view(session: Session, org_id: int) -> View:
     """The live view of the organization's `default` campaign: the wallet the
     Rewards and Participants APIs and play links read (SPEC §1)."""
-    return view(get_campaign(session, org_id, DEFAULT_PID), "live")
+    return get_view(session, org_id, DEFAULT_PID, "live")
 
 
 def check_definition(doc) -> None:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, fields
 from datetime import datetime
 
 from sqlalchemy import bindparam, select
@@ -9,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from models import User
 
+from . import prepared
 from .errors import InvalidInput, UnknownUser
 from .storage import get_or_insert
 
@@ -43,6 +45,38 @@ def find_user(session: Session, org_id: int, account, platform) -> User | None:
     account, platform = normalize_identity(account, platform)
     return session.scalars(_BY_IDENTITY, {"org_id": org_id, "account": account,
                                           "platform": platform}).one_or_none()
+
+
+@dataclass(frozen=True)
+class UserRow:
+    """A user's row as plain data: what the engine reads of a user (id,
+    identity, profile), for requests that never change the user."""
+
+    id: int
+    org_id: int
+    account: str
+    platform: str
+    name: str | None
+    email: str | None
+    avatar: str | None
+    attributes: dict
+    created_at: datetime
+
+
+_ROW_BY_IDENTITY = prepared.Prepared(
+    select(*(User.__table__.c[f.name] for f in fields(UserRow)))
+    .where(User.org_id == bindparam("org_id"), User.account == bindparam("account"),
+           User.platform == bindparam("platform")))
+
+
+def find_user_row(session: Session, org_id: int, account, platform) -> UserRow | None:
+    """find_user() as a prepared statement (engine/prepared.py), a tenth of
+    the ORM's cost: for the write paths of the Campaign API, whose engine
+    calls only read the user. Anything that changes a user takes the entity."""
+    account, platform = normalize_identity(account, platform)
+    row = prepared.first(session, _ROW_BY_IDENTITY,
+                         {"org_id": org_id, "account": account, "platform": platform})
+    return UserRow(*row) if row is not None else None
 
 
 def get_user(session: Session, org_id: int, account, platform) -> User:

@@ -16,11 +16,12 @@ import socket
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from models import Campaign, Hook, Message, User
 
+from . import prepared
 from .clock import iso
 from .errors import InvalidInput, NotFound
 
@@ -129,13 +130,27 @@ def unregister(session: Session, org_id: int, *, scope: str, hook_id: str, now: 
 
 # -- outbox ---------------------------------------------------------------------------
 
-def _active_hooks(session: Session, org_id: int) -> list[Hook]:
-    # Read once per transaction: a request that pays ten entries emits ten times.
+_CAMPAIGN = prepared.Prepared(select(Campaign.org_id, Campaign.pid).where(Campaign.id == bindparam("id")))
+_ACTIVE_HOOKS = prepared.Prepared(select(Hook.id, Hook.pids).where(
+    Hook.org_id == bindparam("org_id"), Hook.active.is_(True)))
+_USER = prepared.Prepared(select(User.account, User.platform).where(User.id == bindparam("id")))
+
+
+def _hooks_for(session: Session, campaign_id: int) -> tuple[str, list[int]]:
+    """The campaign's pid and the ids of the active hooks that want it.
+
+    Read once per transaction, as prepared statements: a request that pays
+    ten entries emits ten times, and most campaigns have no hook at all.
+    """
     cache = session.info.setdefault("qk_hooks", {})
-    if org_id not in cache:
-        cache[org_id] = list(session.scalars(select(Hook).where(
-            Hook.org_id == org_id, Hook.active.is_(True))))
-    return cache[org_id]
+    found = cache.get(campaign_id)
+    if found is None:
+        session.flush()  # a hook changed earlier in this transaction counts as changed
+        org_id, pid = prepared.first(session, _CAMPAIGN, {"id": campaign_id})
+        hooks = [h.id for h in prepared.rows(session, _ACTIVE_HOOKS, {"org_id": org_id})
+                 if not h.pids or pid in h.pids]
+        found = cache[campaign_id] = (pid, hooks)
+    return found
 
 
 def emit(session: Session, *, campaign_id: int, env: str, user_id: int, type: str, data: dict,
@@ -146,18 +161,17 @@ def emit(session: Session, *, campaign_id: int, env: str, user_id: int, type: st
     """
     if env != "live":
         return 0
-    campaign = session.get(Campaign, campaign_id)
-    hooks = [h for h in _active_hooks(session, campaign.org_id) if not h.pids or campaign.pid in h.pids]
+    pid, hooks = _hooks_for(session, campaign_id)
     if not hooks:
         return 0
-    user = session.get(User, user_id)
+    user = prepared.first(session, _USER, {"id": user_id})
     body = json.dumps({
         "type": type,
         "timestamp": iso(now),
-        "data": {"pid": campaign.pid, "account": user.account, "platform": user.platform, **data},
+        "data": {"pid": pid, "account": user.account, "platform": user.platform, **data},
     }, separators=(",", ":"), default=str)
-    for hook in hooks:
-        session.add(Message(msg_id="msg_" + secrets.token_hex(12), hook_pk=hook.id, type=type,
+    for hook_id in hooks:
+        session.add(Message(msg_id="msg_" + secrets.token_hex(12), hook_pk=hook_id, type=type,
                             body=body, status="pending", attempts=0, next_attempt_at=now,
                             created_at=now))
     return len(hooks)

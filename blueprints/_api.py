@@ -29,7 +29,7 @@ from engine import idempotency, keys
 from engine.clock import iso
 from engine.errors import (Conflict, EngineError, Forbidden, IdempotencyMismatch, InvalidInput,
                            NotFound, Unauthorized)
-from engine.storage import is_retryable, retrying, write_intent, writing
+from engine.storage import become_writer, is_retryable, retrying, write_intent, writing
 from extensions import db
 
 from ._json import Param, query_validator, read_json, read_query, validator_for
@@ -84,8 +84,9 @@ class Ctx:
     def begin_writes(self) -> None:
         """Views of ``writes="late"`` routes call this between their reads and writes.
 
-        On SQLite it ends the read transaction so the write lock (BEGIN
-        IMMEDIATE) is held only for the writes: writers queue on one lock,
+        On SQLite it ends the read transaction and begins the write one (BEGIN
+        IMMEDIATE) on the same connection (storage.become_writer), so the
+        write lock is held only for the writes: writers queue on one lock,
         and the shorter they hold it the more of them get through. Nothing
         has been written yet, so nothing is committed early. Elsewhere (and
         when an Idempotency-Key made the request a writer from the start)
@@ -93,8 +94,8 @@ class Ctx:
         """
         if self.late_writes:
             self.late_writes = False
-            db.session.commit()
-            write_intent.set(True)
+            write_intent.set(True)  # a retry of this request starts as a writer
+            become_writer(db.session)
 
 
 @dataclass

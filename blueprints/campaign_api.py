@@ -45,7 +45,7 @@ def _writer(ctx: Ctx, account, platform):
     """
     user = users.find_user_row(ctx.session, ctx.org_id, account, platform)
     ctx.begin_writes()
-    return user or users.ensure_user(ctx.session, ctx.org_id, account, platform, ctx.now)
+    return user or users.ensure_user_row(ctx.session, ctx.org_id, account, platform, ctx.now)
 
 
 # -- user token -------------------------------------------------------------

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextvars
 import functools
 import time
+import weakref
 from contextlib import contextmanager
 
 from sqlalchemy import bindparam, event, select
@@ -64,11 +65,7 @@ def configure_engine(engine: Engine, busy_timeout_ms: int = 30_000) -> None:
     if engine.url.database and engine.url.database != ":memory:":
         queue = write_queue.for_database(engine.url.database)
 
-    @event.listens_for(engine, "begin")
-    def _on_begin(conn):
-        if not write_intent.get():
-            conn.exec_driver_sql("BEGIN")
-            return
+    def begin_immediate(conn) -> None:
         raw = id(conn.connection.dbapi_connection)
         queued = queue is not None and queue.enter(raw, busy_timeout_ms / 1000)
         try:
@@ -77,6 +74,19 @@ def configure_engine(engine: Engine, busy_timeout_ms: int = 30_000) -> None:
             if queued:
                 queue.leave(raw)
             raise
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        if not write_intent.get():
+            conn.exec_driver_sql("BEGIN")
+            return
+        begin_immediate(conn)
+
+    def to_writer(conn) -> None:
+        conn.exec_driver_sql("COMMIT")  # the reads: nothing was written
+        begin_immediate(conn)
+
+    _TO_WRITER[engine] = to_writer
 
     if queue is not None:
         # The seat is given up once the COMMIT or ROLLBACK has run: the engine's
@@ -90,6 +100,29 @@ def configure_engine(engine: Engine, busy_timeout_ms: int = 30_000) -> None:
                 finally:  # called with the pool's proxy or the DB-API connection
                     queue.leave(id(getattr(dbapi_conn, "dbapi_connection", dbapi_conn)))
             setattr(dialect, name, ended)
+
+
+# Per SQLite engine: end a read transaction and begin a writer on the same
+# connection (see become_writer).
+_TO_WRITER: "weakref.WeakKeyDictionary[Engine, object]" = weakref.WeakKeyDictionary()
+
+
+def become_writer(session: Session) -> None:
+    """SQLite: turn the session's read transaction into a write transaction
+    (BEGIN IMMEDIATE, in the write queue) on the same connection, for a
+    request that read first and writes now; nothing may have been written.
+
+    SQLAlchemy's transaction goes on underneath: committing the session and
+    beginning a new one cost as much as the reads before it (the pool's
+    checkin and checkout, the session's bookkeeping). Elsewhere it does
+    nothing: PostgreSQL writers start as writers.
+    """
+    conn = session.connection()
+    to_writer = _TO_WRITER.get(conn.engine)
+    if to_writer is not None:
+        to_writer(conn)
+        # As a commit would: what the reads loaded is read again, under the lock.
+        session.expire_all()
 
 
 def held_locks(session: Session) -> dict:

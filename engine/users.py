@@ -12,7 +12,7 @@ from models import User
 
 from . import prepared
 from .errors import InvalidInput, UnknownUser
-from .storage import get_or_insert
+from .storage import get_or_insert, insert_ignore
 
 EVM_ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
 WALLET_PLATFORM = "web3"
@@ -77,6 +77,16 @@ def find_user_row(session: Session, org_id: int, account, platform) -> UserRow |
     row = prepared.first(session, _ROW_BY_IDENTITY,
                          {"org_id": org_id, "account": account, "platform": platform})
     return UserRow(*row) if row is not None else None
+
+
+def ensure_user_row(session: Session, org_id: int, account, platform, now: datetime) -> UserRow:
+    """ensure_user() for the same write paths as find_user_row(): the user
+    created if missing (a racing request may create them first), as a row."""
+    account, platform = normalize_identity(account, platform)
+    insert_ignore(session, User, {"org_id": org_id, "account": account, "platform": platform,
+                                  "created_at": now, "attributes": {}},
+                  ["org_id", "account", "platform"])
+    return find_user_row(session, org_id, account, platform)
 
 
 def get_user(session: Session, org_id: int, account, platform) -> User:

@@ -10,9 +10,10 @@ import time
 import pytest
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
 from engine import write_queue
-from engine.storage import configure_engine, writing
+from engine.storage import become_writer, configure_engine, writing
 from tests.conftest import PG_URL
 
 pytestmark = pytest.mark.skipif(bool(PG_URL), reason="the queue is for SQLite files")
@@ -152,3 +153,32 @@ def test_writers_go_unqueued_when_the_lock_file_cannot_be_opened(tmp_path):
     with engine.connect() as conn:
         assert conn.execute(text("SELECT n FROM t")).scalars().all() == [7]
     engine.dispose()
+
+
+def test_become_writer_turns_the_reads_into_a_writer_on_the_same_connection(db_file):
+    """storage.become_writer: the read transaction ends, BEGIN IMMEDIATE takes
+    the seat and SQLite's write lock on the same connection, and the
+    session's own commit gives both up."""
+    engine = make_engine(db_file)
+    other = make_engine(db_file, sqlite_busy_ms=0)
+    with Session(engine) as session:
+        assert session.execute(text("SELECT count(*) FROM t")).scalar() == 0
+        raw = session.connection().connection.dbapi_connection
+        assert not seat_taken(db_file) and raw.in_transaction  # a reader, in BEGIN
+        # A write committed between the reads and become_writer is seen after it.
+        with writing(), other.begin() as conn:
+            conn.execute(text("INSERT INTO t VALUES (7)"))
+        become_writer(session)
+        assert session.connection().connection.dbapi_connection is raw
+        assert seat_taken(db_file)
+        with pytest.raises(OperationalError, match="locked"):  # SQLite's write lock is ours
+            with other.connect() as conn:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+        assert session.execute(text("SELECT count(*) FROM t")).scalar() == 1
+        session.execute(text("INSERT INTO t VALUES (8)"))
+        session.commit()
+        assert not seat_taken(db_file)
+    with other.connect() as conn:
+        assert sorted(r[0] for r in conn.execute(text("SELECT n FROM t"))) == [7, 8]
+    engine.dispose()
+    other.dispose()

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from datetime import datetime
 
-from sqlalchemy import bindparam, case, func, select, update
+from sqlalchemy import bindparam, case, func, insert, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
@@ -157,6 +157,14 @@ def locked_balances(session: Session, campaign_id: int, user_id: int, env: str) 
     return Balances.of(row) if row is not None else None
 
 
+# Entries are written at once as prepared statements; post_entry hands back
+# a transient LedgerEntry carrying the new id.
+_entries = LedgerEntry.__table__
+_INSERT_ENTRY = prepared.Prepared(insert(_entries).returning(_entries.c.id))
+_ENTRY_BY_IDEM_KEY = prepared.Prepared(select(_entries).where(
+    *(_entries.c[k] == bindparam(k) for k in ("campaign_id", "user_id", "env", "idem_key"))))
+
+
 def post_entry(session: Session, *, campaign_id: int, user_id: int, env: str, kind: str,
                amount: int, now: datetime, source: str | None = None,
                idem_key: str | None = None, version: int | None = None,
@@ -177,19 +185,17 @@ def post_entry(session: Session, *, campaign_id: int, user_id: int, env: str, ki
         raise InvalidInput(f"amount must be a non-zero integer of at most {MAX_AMOUNT}")
     row = lock_balance(session, campaign_id, user_id, env, now, active=active)
     if idem_key is not None:
-        first = session.scalars(select(LedgerEntry).where(
-            LedgerEntry.campaign_id == campaign_id, LedgerEntry.user_id == user_id,
-            LedgerEntry.env == env, LedgerEntry.idem_key == idem_key,
-        )).one_or_none()
+        first = prepared.first(session, _ENTRY_BY_IDEM_KEY, {
+            "campaign_id": campaign_id, "user_id": user_id, "env": env, "idem_key": idem_key})
         if first is not None:
-            return Posted(first, Balances.of(row), duplicate=True)
+            return Posted(LedgerEntry(**first._asdict()), Balances.of(row), duplicate=True)
     if strict and amount < 0 and row.total + amount < 0:
         raise InsufficientBalance(
             f"insufficient balance: total is {row.total}, {-amount} requested")
-    entry = LedgerEntry(campaign_id=campaign_id, user_id=user_id, env=env, kind=kind,
-                        amount=amount, source=source, idem_key=idem_key, version=version,
-                        meta=meta, created_at=now)
-    session.add(entry)
+    values = {"campaign_id": campaign_id, "user_id": user_id, "env": env, "kind": kind,
+              "amount": amount, "source": source, "idem_key": idem_key, "version": version,
+              "meta": meta, "created_at": now}
+    entry = LedgerEntry(id=prepared.insert_returning(session, _INSERT_ENTRY, values).id, **values)
     bucket = bucket_of(kind)
     setattr(row, bucket, getattr(row, bucket) + amount)
     old_total = row.total
@@ -202,7 +208,6 @@ def post_entry(session: Session, *, campaign_id: int, user_id: int, env: str, ki
     else:
         row.total_spent += -amount
     _write(session, row, _AMOUNTS)
-    session.flush()  # the entry, whose id the webhook carries
     webhooks.emit(session, campaign_id=campaign_id, env=env, user_id=user_id,
                   type="points.rewarded" if amount > 0 else "points.withdrawn",
                   data={"amount": amount, "balance": row.total, "kind": kind,

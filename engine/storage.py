@@ -26,7 +26,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from . import write_queue
+from . import prepared, write_queue
 
 # Set by the request layer before the first query of a request that writes.
 write_intent: contextvars.ContextVar[bool] = contextvars.ContextVar("write_intent", default=False)
@@ -183,16 +183,17 @@ def _insert(session: Session):
 
 
 @functools.cache
-def _insert_ignore_stmt(insert, model, conflict_cols: tuple[str, ...]):
-    return insert(model.__table__).on_conflict_do_nothing(index_elements=list(conflict_cols))
+def _insert_ignore_stmt(insert, model, conflict_cols: tuple[str, ...]) -> prepared.Prepared:
+    return prepared.Prepared(
+        insert(model.__table__).on_conflict_do_nothing(index_elements=list(conflict_cols)))
 
 
 @functools.cache
-def _upsert_add_stmt(insert, model, key: tuple[str, ...], column: str):
+def _upsert_add_stmt(insert, model, key: tuple[str, ...], column: str) -> prepared.Prepared:
     table = model.__table__
     stmt = insert(table)
-    return stmt.on_conflict_do_update(index_elements=list(key),
-                                      set_={column: table.c[column] + stmt.excluded[column]})
+    return prepared.Prepared(stmt.on_conflict_do_update(
+        index_elements=list(key), set_={column: table.c[column] + stmt.excluded[column]}))
 
 
 @functools.cache
@@ -204,12 +205,13 @@ def insert_ignore(session: Session, model, values: dict, conflict_cols: list[str
     """INSERT ... ON CONFLICT DO NOTHING: creating a row two requests race for.
 
     Pending changes are flushed first, as any query would (the new row may
-    refer to them). Executed as plain Core on the session's connection: the
-    ORM's bulk-insert machinery cost more than the statement.
+    refer to them). Run as a prepared statement (engine/prepared.py): the
+    ORM's bulk-insert machinery cost more than the statement. ``values``
+    must name every column that has a Python-side default.
     """
     stmt = _insert_ignore_stmt(_insert(session), model, tuple(conflict_cols))
     session.flush()
-    session.connection().execute(stmt, values)
+    prepared.execute(session, stmt, values)
 
 
 def upsert_add(session: Session, model, key: dict, column: str, delta: int) -> None:
@@ -221,7 +223,7 @@ def upsert_add(session: Session, model, key: dict, column: str, delta: int) -> N
     campaign counters): no flush first.
     """
     stmt = _upsert_add_stmt(_insert(session), model, tuple(key), column)
-    session.connection().execute(stmt, {**key, column: delta})
+    prepared.execute(session, stmt, {**key, column: delta})
 
 
 def get_or_insert(session: Session, model, key: dict, defaults: dict):

@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Callable
 
 import jmespath
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from models import Completion, InviteClaim, QuestState, Referral, User
@@ -166,6 +166,7 @@ STATE_TYPES = tuple(STATE_MEASURES)
 # event path SQLAlchemy's machinery cost more than the statements.
 _REFERRER = prepared.Prepared(select(Referral.referrer_id).filter_by(**counters.OWNER_PARAMS))
 _CLAIMED = prepared.Prepared(select(InviteClaim.user_id).filter_by(**counters.OWNER_PARAMS))
+_INSERT_COMPLETION = prepared.Prepared(insert(Completion.__table__))
 
 
 class Run:
@@ -350,10 +351,10 @@ class Run:
         st.last_paid_at = self.now
         if first:
             st.first_paid_at, st.first_paid_period = self.now, st.period
-        self.session.add(Completion(
-            campaign_id=self.campaign_id, env=self.env, user_id=self.user.id, action_id=action.id,
-            quest_id=action.quest, xp=amount, period=st.period, version=self.view.version,
-            completed_at=self.now))
+        prepared.execute(self.session, _INSERT_COMPLETION, {
+            "campaign_id": self.campaign_id, "env": self.env, "user_id": self.user.id,
+            "action_id": action.id, "quest_id": action.quest, "xp": amount, "period": st.period,
+            "version": self.view.version, "completed_at": self.now})
         self.credit(self.user.id, "task", amount, source=TASK_SOURCE,
                     meta={"aid": action.id, "cid": action.quest}, action=action)
         self.outcome.completed.append({"aid": action.id, "cid": action.quest, "xp": amount})

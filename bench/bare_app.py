@@ -16,17 +16,23 @@ from flask import Flask, request
 _local = threading.local()
 
 
-def _db() -> sqlite3.Connection:
+def thread_connection(path: str, *setup: str) -> sqlite3.Connection:
+    """This thread's connection to ``path``, set up as Questkit's are (WAL,
+    busy timeout, synchronous=NORMAL, autocommit unless BEGIN), then ``setup``.
+    bench/floor_app.py opens its connections here too."""
     conn = getattr(_local, "conn", None)
     if conn is None:
-        conn = sqlite3.connect(os.environ["BARE_DB"], isolation_level=None, check_same_thread=False)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA busy_timeout=30000")
-        conn.execute("PRAGMA synchronous=NORMAL")
-        conn.execute("CREATE TABLE IF NOT EXISTS events (id INTEGER PRIMARY KEY, account TEXT, "
-                     "name TEXT, category TEXT, data TEXT)")
+        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        for sql in ("PRAGMA journal_mode=WAL", "PRAGMA busy_timeout=30000",
+                    "PRAGMA synchronous=NORMAL", *setup):
+            conn.execute(sql)
         _local.conn = conn
     return conn
+
+
+def _db() -> sqlite3.Connection:
+    return thread_connection(os.environ["BARE_DB"], "CREATE TABLE IF NOT EXISTS events ("
+                             "id INTEGER PRIMARY KEY, account TEXT, name TEXT, category TEXT, data TEXT)")
 
 
 def create_app() -> Flask:

@@ -20,23 +20,17 @@ import hmac
 import json
 import os
 import sqlite3
-import threading
 from datetime import datetime, timezone
 
 from flask import Flask, request
 
-_local = threading.local()
+from bare_app import thread_connection
+
 COUNTERS = ("bet_500", "roll_5")
 
 
 def _db() -> sqlite3.Connection:
-    conn = getattr(_local, "conn", None)
-    if conn is None:
-        conn = sqlite3.connect(os.environ["FLOOR_DB"], isolation_level=None, check_same_thread=False)
-        conn.execute("PRAGMA busy_timeout=30000")
-        conn.execute("PRAGMA synchronous=NORMAL")
-        _local.conn = conn
-    return conn
+    return thread_connection(os.environ["FLOOR_DB"])
 
 
 def _event(db: sqlite3.Connection, body: dict, raw_key: str) -> dict:

@@ -46,9 +46,16 @@ _BY_PID = select(Campaign).where(Campaign.org_id == bindparam("org_id"), Campaig
 
 def get_campaign(session: Session, org_id: int, pid) -> Campaign:
     """The organization's campaign with this pid; UnknownCampaign otherwise."""
+    _check_pid(pid)
+    return _found(session.scalars(_BY_PID, {"org_id": org_id, "pid": pid}).one_or_none(), pid)
+
+
+def _check_pid(pid) -> None:
     if not isinstance(pid, str) or not pid:
         raise InvalidInput("pid is required")
-    campaign = session.scalars(_BY_PID, {"org_id": org_id, "pid": pid}).one_or_none()
+
+
+def _found(campaign, pid):
     if campaign is None:
         raise UnknownCampaign(f"unknown campaign {pid!r}")
     return campaign
@@ -93,12 +100,8 @@ def get_view(session: Session, org_id: int, pid, env: str) -> "View":
     """The view of the organization's campaign ``pid`` in ``env`` (see view()),
     for requests that only read the definition: the row is read without its
     documents, and a document is loaded only when it is not compiled yet."""
-    if not isinstance(pid, str) or not pid:
-        raise InvalidInput("pid is required")
-    row = prepared.first(session, _REF_BY_PID, {"org_id": org_id, "pid": pid})
-    if row is None:
-        raise UnknownCampaign(f"unknown campaign {pid!r}")
-    ref = CampaignRef(*row)
+    _check_pid(pid)
+    ref = CampaignRef(*_found(prepared.first(session, _REF_BY_PID, {"org_id": org_id, "pid": pid}), pid))
     return _view(ref, env, lambda: prepared.first(session, _DOCUMENTS[env], {"id": ref.id})[0])
 
 

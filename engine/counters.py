@@ -51,9 +51,7 @@ FIELDS = tuple(f.name for f in fields(Counters) if f.name != "action_id")
 SELECT = prepared.Prepared(select(_table.c.action_id, *(_table.c[f] for f in FIELDS)).where(
     *(_table.c[k] == param for k, param in OWNER_PARAMS.items())))
 _INSERT = prepared.Prepared(insert(_table))
-# The key is bound under other names: the SET clause takes the column names.
-_UPDATE = prepared.Prepared(update(_table).where(
-    *(_table.c[k] == bindparam("key_" + k) for k in (*OWNER, "action_id"))))
+_UPDATE = prepared.Prepared(update(_table).where(*prepared.where_key(_table, (*OWNER, "action_id"))))
 
 
 def load(rows: list) -> dict[str, Counters]:
@@ -74,7 +72,6 @@ def save(session: Session, owner: dict, counters: dict[str, Counters],
         if action_id in new:
             inserts.append({**owner, "action_id": action_id, **values})
         else:
-            updates.append({**{"key_" + k: v for k, v in owner.items()}, "key_action_id": action_id,
-                            **values})
+            updates.append({**prepared.key_params({**owner, "action_id": action_id}), **values})
     prepared.execute_many(session, _INSERT, inserts)
     prepared.execute_many(session, _UPDATE, updates)

@@ -85,8 +85,7 @@ class BalanceRow:
 
 _balances = Balance.__table__
 _KEY = ("campaign_id", "user_id", "env")
-# The row's key is bound as key_*: the SET clauses take the column names.
-_WHERE_KEY = [_balances.c[k] == bindparam("key_" + k) for k in _KEY]
+_WHERE_KEY = prepared.where_key(_balances, _KEY)
 _COLUMNS = [_balances.c[f.name] for f in fields(BalanceRow)]
 # Locking a row and marking the user active is one statement (an UPDATE
 # locks the row on PostgreSQL as FOR UPDATE does); a credit the user did
@@ -98,7 +97,7 @@ _AMOUNTS = ("xp", "ref_xp", "ugc_xp", "total", "total_earned", "total_spent", "t
 
 
 def _key_params(key: tuple) -> dict:
-    return {"key_" + k: v for k, v in zip(_KEY, key)}
+    return prepared.key_params(dict(zip(_KEY, key)))
 
 
 def _lock_row(session: Session, key: tuple, now: datetime, active: bool):

@@ -33,7 +33,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from sqlalchemy import exc
+from sqlalchemy import bindparam, exc
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -104,11 +104,6 @@ def _parameters(form: _Form, params: dict):
     return values
 
 
-def _connection(session: Session) -> Connection:
-    # Begins the session's transaction if it has none (storage's BEGIN hooks run).
-    return session.connection()
-
-
 def _run(conn: Connection, form: _Form, parameters, many: bool):
     dbapi_conn = conn.connection.dbapi_connection
     cursor = dbapi_conn.cursor()
@@ -145,9 +140,11 @@ def _rows(form: _Form, cursor) -> list:
 
 
 def rows(session: Session, stmt: Prepared, params: dict | None = None) -> list:
-    """Every result row of ``stmt`` (named tuples, values converted by type)."""
+    """Every result row of ``stmt`` (named tuples, values converted by type);
+    also what an INSERT, UPDATE or DELETE ... RETURNING returns."""
     params = params or {}
-    conn = _connection(session)
+    # Begins the session's transaction if it has none (storage's BEGIN hooks run).
+    conn = session.connection()
     form = stmt.form(conn.dialect, params)
     return _rows(form, _run(conn, form, _parameters(form, params), False))
 
@@ -160,7 +157,7 @@ def first(session: Session, stmt: Prepared, params: dict | None = None):
 
 def execute(session: Session, stmt: Prepared, params: dict) -> int:
     """Run a statement that returns no rows; its rowcount."""
-    conn = _connection(session)
+    conn = session.connection()
     form = stmt.form(conn.dialect, params)
     cursor = _run(conn, form, _parameters(form, params), False)
     count = cursor.rowcount
@@ -172,13 +169,24 @@ def execute_many(session: Session, stmt: Prepared, param_list: list[dict]) -> No
     """Run ``stmt`` once per parameter set (every set has the same keys)."""
     if not param_list:
         return
-    conn = _connection(session)
+    conn = session.connection()
     form = stmt.form(conn.dialect, param_list[0])
     _run(conn, form, [_parameters(form, p) for p in param_list], True).close()
 
 
 def insert_returning(session: Session, stmt: Prepared, params: dict):
     """Run an INSERT ... RETURNING; the returned row."""
-    conn = _connection(session)
-    form = stmt.form(conn.dialect, params)
-    return _rows(form, _run(conn, form, _parameters(form, params), False))[0]
+    return rows(session, stmt, params)[0]
+
+
+# An UPDATE sets columns under their own names, so the row's key is bound
+# under other ones (key_<column>).
+
+def where_key(table, columns) -> list:
+    """``table.<column> == :key_<column>`` for each key column."""
+    return [table.c[c] == bindparam("key_" + c) for c in columns]
+
+
+def key_params(key: dict) -> dict:
+    """The parameters of where_key() for ``key`` (column -> value)."""
+    return {"key_" + c: v for c, v in key.items()}

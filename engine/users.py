@@ -40,6 +40,11 @@ _BY_IDENTITY = select(User).where(User.org_id == bindparam("org_id"),
                                   User.platform == bindparam("platform"))
 
 
+def _new_user(now: datetime) -> dict:
+    """A new user's columns besides their identity."""
+    return {"created_at": now, "attributes": {}}
+
+
 def find_user(session: Session, org_id: int, account, platform) -> User | None:
     """The user, or None: reads never create (SPEC §1)."""
     account, platform = normalize_identity(account, platform)
@@ -83,9 +88,8 @@ def ensure_user_row(session: Session, org_id: int, account, platform, now: datet
     """ensure_user() for the same write paths as find_user_row(): the user
     created if missing (a racing request may create them first), as a row."""
     account, platform = normalize_identity(account, platform)
-    insert_ignore(session, User, {"org_id": org_id, "account": account, "platform": platform,
-                                  "created_at": now, "attributes": {}},
-                  ["org_id", "account", "platform"])
+    key = {"org_id": org_id, "account": account, "platform": platform}
+    insert_ignore(session, User, {**key, **_new_user(now)}, list(key))
     return find_user_row(session, org_id, account, platform)
 
 
@@ -103,7 +107,7 @@ def ensure_user(session: Session, org_id: int, account, platform, now: datetime,
     account, platform = normalize_identity(account, platform)
     user = get_or_insert(
         session, User, {"org_id": org_id, "account": account, "platform": platform},
-        {"created_at": now, "attributes": {}},
+        _new_user(now),
     )
     if name is not None and user.name != name:
         user.name = name

@@ -99,3 +99,17 @@ def test_score_buckets_are_monotonic_and_contain_their_totals(total):
     assert buckets.bucket_of(low) == b and buckets.bucket_of(high - 1) == b
     assert buckets.bucket_of(high) == b + 1
     assert buckets.bucket_of(total - 1) <= b if total > 1 else True
+
+
+def test_an_orm_copy_of_the_balance_sees_what_post_entry_wrote(wallet):
+    """post_entry writes the balance row with a prepared statement, which the
+    ORM does not see: a copy loaded earlier in the session is expired, so
+    reading it again gives the new amounts."""
+    s, cid, uid = wallet
+    post(s, cid, uid, "task", 100)
+    s.commit()
+    copy = s.get(Balance, (cid, uid, "live"))
+    assert copy.xp == 100
+    post(s, cid, uid, "task", 20)
+    assert s.get(Balance, (cid, uid, "live")).xp == 120
+    assert copy.xp == 120

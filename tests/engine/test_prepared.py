@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import bindparam, event, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from engine import campaigns, organizations, prepared, users
+from engine import campaigns, organizations, prepared, users, webhooks
 from models import Balance, Event, User
 
 T = datetime(2026, 11, 22, 12, 0, 0, 123456, tzinfo=timezone.utc)
@@ -104,3 +104,20 @@ def test_cursor_listeners_see_prepared_statements(session, owner):
         event.remove(engine, "before_cursor_execute", record)
     queries = [s for s in seen if s != "BEGIN"]  # the session's transaction began here (SQLite)
     assert len(queries) == 1 and queries[0].startswith("SELECT") and "FROM events" in queries[0]
+
+
+def test_a_hook_unregistered_earlier_in_the_transaction_gets_no_message(session, owner):
+    """webhooks.emit reads the hooks with prepared statements, which do not
+    autoflush: it flushes first, so a change made earlier in the same
+    transaction counts."""
+    org, user = owner
+    campaign = campaigns.get_campaign(session, org.id, campaigns.DEFAULT_PID)
+    emit = dict(campaign_id=campaign.id, env="live", user_id=user.id, type="points.rewarded",
+                data={"amount": 1}, now=T)
+    webhooks.register(session, org.id, scope="user_activity", hook_id="h1",
+                      uri="http://127.0.0.1:9/hook", secret="s", pids=[], now=T, allow_private=True)
+    session.commit()
+    assert webhooks.emit(session, **emit) == 1
+    session.rollback()
+    webhooks.unregister(session, org.id, scope="user_activity", hook_id="h1", now=T)
+    assert webhooks.emit(session, **emit) == 0

@@ -12,9 +12,10 @@ from sqlalchemy import create_engine, event, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from engine import write_queue
+from engine import organizations, users, write_queue
 from engine.storage import become_writer, configure_engine, writing
-from tests.conftest import PG_URL
+from models import User
+from tests.conftest import PG_URL, START
 
 pytestmark = pytest.mark.skipif(bool(PG_URL), reason="the queue is for SQLite files")
 
@@ -182,3 +183,19 @@ def test_become_writer_turns_the_reads_into_a_writer_on_the_same_connection(db_f
         assert sorted(r[0] for r in conn.execute(text("SELECT n FROM t"))) == [7, 8]
     engine.dispose()
     other.dispose()
+
+
+def test_become_writer_expires_what_the_reads_loaded(session):
+    """As the commit it replaces did: an entity loaded by the reads is read
+    again under the write lock, with what another writer committed between."""
+    org = organizations.create_organization(session, "acme", START)
+    user = users.ensure_user(session, org.id, "ann", "web", START)
+    session.commit()
+    assert session.get(User, user.id).name is None  # loaded by the read phase
+    other = Session(session.get_bind())
+    other.get(User, user.id).name = "Ann"
+    other.commit()
+    other.close()
+    become_writer(session)
+    assert user.name == "Ann"
+    session.rollback()

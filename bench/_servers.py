@@ -10,6 +10,7 @@ import sys
 import time
 from contextlib import contextmanager
 from pathlib import Path
+from typing import NamedTuple
 
 ROOT = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
@@ -32,6 +33,11 @@ def wait_for(port: int, timeout: float = 30) -> None:
     raise RuntimeError(f"nothing listens on 127.0.0.1:{port}")
 
 
+class Server(NamedTuple):
+    port: int
+    pid: int  # gunicorn's master; its workers are its children
+
+
 @contextmanager
 def gunicorn(app_spec: str, env: dict, workers: int, threads: int, cwd: Path = ROOT):
     port = free_port()
@@ -41,7 +47,7 @@ def gunicorn(app_spec: str, env: dict, workers: int, threads: int, cwd: Path = R
         cwd=cwd, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         wait_for(port)
-        yield port
+        yield Server(port, proc.pid)
     finally:
         proc.terminate()
         try:
@@ -60,15 +66,48 @@ def ensure_wrk() -> str:
     return shutil.which("wrk")
 
 
-def wrk(port: int, script: Path, seconds: int, connections: int, env: dict) -> float:
-    """Requests per second; raises if any request failed (non-2xx or socket errors)."""
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) used so far by process ``pid`` and its living
+    descendants, e.g. a gunicorn master and its workers (Linux /proc)."""
+    total = 0.0
+    todo = [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            # Fields after the command name: utime and stime are the 12th and 13th.
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            for task in Path(f"/proc/{p}/task").iterdir():
+                todo.extend(int(c) for c in (task / "children").read_text().split())
+        except (FileNotFoundError, ProcessLookupError):
+            continue  # it exited meanwhile
+    return total
+
+
+class Load(NamedTuple):
+    rate: float  # requests per second
+    requests: int
+    cpu_ms: float  # server CPU (all its processes) per request, in milliseconds
+
+
+def load(server: Server, script: Path, seconds: int, connections: int, env: dict) -> Load:
+    """wrk against ``server``, and the CPU time the server spent per request."""
+    before = cpu_seconds(server.pid)
+    rate, requests = wrk(server.port, script, seconds, connections, env)
+    return Load(rate, requests, (cpu_seconds(server.pid) - before) / max(requests, 1) * 1000)
+
+
+def wrk(port: int, script: Path, seconds: int, connections: int, env: dict) -> tuple[float, int]:
+    """Requests per second and requests done; raises if any request failed
+    (non-2xx or socket errors)."""
     out = subprocess.run(
         [ensure_wrk(), "-t1", f"-c{connections}", f"-d{seconds}s", "-s", str(script),
          f"http://127.0.0.1:{port}"],
         env={**os.environ, **env}, capture_output=True, text=True, check=True).stdout
     if "Non-2xx" in out or "Socket errors" in out:
         raise RuntimeError("requests failed during the load:\n" + out)
-    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    return (float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+            int(re.search(r"(\d+) requests in", out).group(1)))
 
 
 def median(values):

@@ -5,6 +5,11 @@ wrk with the same bodies (bench/event.lua: 1,000 users, events that match
 the example campaign's dice tasks). Rounds alternate between the two so
 machine noise hits both; the figure is the ratio of the medians.
 
+Beside the rates it prints each server's CPU time per request (all its
+processes, from /proc): with both servers CPU-bound on a small machine the
+ratio of the rates follows the ratio of these, and they swing less than the
+rates do when the machine's speed changes between rounds.
+
     .venv/bin/python bench/event_throughput.py [--rounds 3] [--seconds 10]
 """
 from __future__ import annotations
@@ -19,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from _servers import ROOT, gunicorn, median, wrk  # noqa: E402
+from _servers import ROOT, gunicorn, load, median  # noqa: E402
 
 
 def prepare_questkit(tmp: Path) -> tuple[dict, str]:
@@ -68,20 +73,23 @@ def main() -> None:
                                 ROOT / "bench")
         results = {name: [] for name in servers}
         with ExitStack() as stack:
-            ports = {name: stack.enter_context(gunicorn(spec, env, args.workers, args.threads, cwd=cwd))
-                     for name, (spec, env, cwd) in servers.items()}
-            for port in ports.values():  # warm up (imports, caches, page cache)
-                wrk(port, script, 2, args.connections, load_env)
+            running = {name: stack.enter_context(gunicorn(spec, env, args.workers, args.threads, cwd=cwd))
+                       for name, (spec, env, cwd) in servers.items()}
+            for server in running.values():  # warm up (imports, caches, page cache)
+                load(server, script, 2, args.connections, load_env)
             for r in range(args.rounds):
-                for name, port in ports.items():
-                    results[name].append(wrk(port, script, args.seconds, args.connections, load_env))
-                print(f"round {r + 1}: " + ", ".join(f"{name} {v[-1]:.0f} req/s"
+                for name, server in running.items():
+                    results[name].append(load(server, script, args.seconds, args.connections, load_env))
+                print(f"round {r + 1}: " + ", ".join(f"{name} {v[-1].rate:.0f} req/s ({v[-1].cpu_ms:.2f} ms CPU)"
                                                      for name, v in results.items()), flush=True)
-    qk, bare = median(results["questkit"]), median(results["bare"])
+    rate = {name: median([x.rate for x in v]) for name, v in results.items()}
+    cpu = {name: median([x.cpu_ms for x in v]) for name, v in results.items()}
+    qk, bare = rate["questkit"], rate["bare"]
     if args.floor:
-        floor = median(results["floor"])
-        print(f"floor (the event's statements on raw sqlite3) median {floor:.0f} req/s, "
-              f"ratio {floor / bare:.2f} to bare")
+        print(f"floor (the event's statements on raw sqlite3) median {rate['floor']:.0f} req/s, "
+              f"ratio {rate['floor'] / bare:.2f} to bare; {cpu['floor']:.2f} ms CPU per request")
+    print(f"CPU per request (server processes, medians): questkit {cpu['questkit']:.2f} ms, "
+          f"bare {cpu['bare']:.2f} ms, ratio bare/questkit {cpu['bare'] / cpu['questkit']:.2f}")
     print(f"POST /api/v1/event: questkit median {qk:.0f} req/s, bare insert median {bare:.0f} req/s, "
           f"ratio {qk / bare:.2f} (target >= 0.5)")
 

@@ -12,6 +12,8 @@ locks, a tenth of the cost.
 What SQLAlchemy would have done and this keeps:
 - the transaction: ``session.connection()`` begins it (BEGIN IMMEDIATE on
   SQLite writers, engine/storage.py) and the session commits or rolls back;
+  the connection is then kept in ``session.info`` until the transaction ends
+  (:func:`connection`);
 - type conversion, through the column types' own processors;
 - errors: DB-API exceptions come out as ``sqlalchemy.exc.DBAPIError``
   subclasses (OperationalError, IntegrityError ...), which the request
@@ -139,12 +141,32 @@ def _rows(form: _Form, cursor) -> list:
     return [make([v if p is None else p(v) for p, v in zip(results, r)]) for r in raw]
 
 
+def connection(session: Session) -> Connection:
+    """The session's connection in its current transaction, which this begins
+    if there is none (storage's BEGIN hooks run).
+
+    Asked of the session once per transaction: ``session.connection()`` goes
+    through the scoped session's registry, Flask-SQLAlchemy's bind lookup and
+    the transaction's state checks, which cost more than running a statement
+    here. engine.storage drops the kept connection when a savepoint begins
+    (the session emits SAVEPOINT when asked for the connection inside it) and
+    when the transaction or a savepoint ends.
+    """
+    info = session.info
+    conn = info.get(CONNECTION_KEY)
+    if conn is None:
+        conn = info[CONNECTION_KEY] = session.connection()
+    return conn
+
+
+CONNECTION_KEY = "qk_conn"
+
+
 def rows(session: Session, stmt: Prepared, params: dict | None = None) -> list:
     """Every result row of ``stmt`` (named tuples, values converted by type);
     also what an INSERT, UPDATE or DELETE ... RETURNING returns."""
     params = params or {}
-    # Begins the session's transaction if it has none (storage's BEGIN hooks run).
-    conn = session.connection()
+    conn = connection(session)
     form = stmt.form(conn.dialect, params)
     return _rows(form, _run(conn, form, _parameters(form, params), False))
 
@@ -157,7 +179,7 @@ def first(session: Session, stmt: Prepared, params: dict | None = None):
 
 def execute(session: Session, stmt: Prepared, params: dict) -> int:
     """Run a statement that returns no rows; its rowcount."""
-    conn = session.connection()
+    conn = connection(session)
     form = stmt.form(conn.dialect, params)
     cursor = _run(conn, form, _parameters(form, params), False)
     count = cursor.rowcount
@@ -169,7 +191,7 @@ def execute_many(session: Session, stmt: Prepared, param_list: list[dict]) -> No
     """Run ``stmt`` once per parameter set (every set has the same keys)."""
     if not param_list:
         return
-    conn = session.connection()
+    conn = connection(session)
     form = stmt.form(conn.dialect, param_list[0])
     _run(conn, form, [_parameters(form, p) for p in param_list], True).close()
 

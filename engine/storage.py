@@ -117,7 +117,7 @@ def become_writer(session: Session) -> None:
     checkin and checkout, the session's bookkeeping). Elsewhere it does
     nothing: PostgreSQL writers start as writers.
     """
-    conn = session.connection()
+    conn = prepared.connection(session)
     to_writer = _TO_WRITER.get(conn.engine)
     if to_writer is not None:
         to_writer(conn)
@@ -143,8 +143,18 @@ def _forget_locks(session: Session, transaction) -> None:
     # FOR UPDATE (and a webhook query) after each flush.
     if transaction.parent is not None and not transaction.nested:
         return
-    session.info.pop("qk_locks", None)
-    session.info.pop("qk_hooks", None)  # engine.webhooks reads hooks once per transaction
+    info = session.info
+    info.pop("qk_locks", None)
+    info.pop("qk_hooks", None)  # engine.webhooks reads hooks once per transaction
+    info.pop(prepared.CONNECTION_KEY, None)
+
+
+@event.listens_for(Session, "after_transaction_create")
+def _forget_connection_at_savepoint(session: Session, transaction) -> None:
+    # A savepoint's SAVEPOINT is emitted when something first asks the session
+    # for the connection inside it: prepared statements must ask again.
+    if transaction.nested:
+        session.info.pop(prepared.CONNECTION_KEY, None)
 
 
 def is_retryable(exc: BaseException) -> bool:

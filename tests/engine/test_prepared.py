@@ -57,6 +57,26 @@ def test_a_prepared_write_is_part_of_the_sessions_transaction(session, owner):
     assert session.get(Event, row.id).client_id == "e2"
 
 
+def test_the_connection_is_kept_for_one_transaction_only(session, owner):
+    """prepared.connection() asks the session once per transaction; a commit,
+    a rollback or a savepoint's end drops what it kept."""
+    org, user = owner
+    values = event_values(session, org, user)
+    first = prepared.insert_returning(session, INSERT_EVENT, values)
+    assert prepared.connection(session) is session.connection()
+    session.commit()
+    assert not session.in_transaction()
+    # The next statement begins a new transaction on a connection of its own.
+    assert prepared.first(session, EVENT_BY_ID, {"id": first.id}) is not None
+    assert prepared.connection(session) is session.connection()
+    savepoint = session.begin_nested()
+    second = prepared.insert_returning(session, INSERT_EVENT, {**values, "client_id": "e2"})
+    savepoint.rollback()
+    assert prepared.first(session, EVENT_BY_ID, {"id": second.id}) is None
+    session.rollback()
+    assert prepared.first(session, EVENT_BY_ID, {"id": first.id}).client_id == "e1"
+
+
 def test_a_database_error_is_sqlalchemys_and_the_session_recovers(session, owner):
     org, user = owner
     prepared.insert_returning(session, INSERT_EVENT, event_values(session, org, user))

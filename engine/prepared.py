@@ -141,6 +141,10 @@ def _rows(form: _Form, cursor) -> list:
     return [make([v if p is None else p(v) for p, v in zip(results, r)]) for r in raw]
 
 
+# Where connection() keeps the session's connection for the transaction.
+CONNECTION_KEY = "qk_conn"
+
+
 def connection(session: Session) -> Connection:
     """The session's connection in its current transaction, which this begins
     if there is none (storage's BEGIN hooks run).
@@ -157,9 +161,6 @@ def connection(session: Session) -> Connection:
     if conn is None:
         conn = info[CONNECTION_KEY] = session.connection()
     return conn
-
-
-CONNECTION_KEY = "qk_conn"
 
 
 def rows(session: Session, stmt: Prepared, params: dict | None = None) -> list:

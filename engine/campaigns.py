@@ -41,7 +41,8 @@ def create_default_campaign(session: Session, org: Organization, now: datetime) 
 
 # Built once: every request of a campaign runs it (building a select costs
 # about as much as running it).
-_BY_PID = select(Campaign).where(Campaign.org_id == bindparam("org_id"), Campaign.pid == bindparam("pid"))
+_PID_IS = (Campaign.org_id == bindparam("org_id"), Campaign.pid == bindparam("pid"))
+_BY_PID = select(Campaign).where(*_PID_IS)
 
 
 def get_campaign(session: Session, org_id: int, pid) -> Campaign:
@@ -89,8 +90,7 @@ class CampaignRef:
 
 
 _REF_BY_PID = prepared.Prepared(
-    select(*(Campaign.__table__.c[f] for f in CampaignRef.__dataclass_fields__))
-    .where(Campaign.org_id == bindparam("org_id"), Campaign.pid == bindparam("pid")))
+    select(*(Campaign.__table__.c[f] for f in CampaignRef.__dataclass_fields__)).where(*_PID_IS))
 _DOCUMENTS = {env: prepared.Prepared(select(Campaign.__table__.c[column])
                                      .where(Campaign.id == bindparam("id")))
               for env, column in (("live", "live"), ("dev", "draft"))}

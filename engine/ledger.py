@@ -18,6 +18,7 @@ from models import Balance, CampaignCounter, LedgerEntry
 
 from . import buckets, prepared, webhooks
 from .errors import InsufficientBalance, InvalidInput
+from .counters import OWNER_PARAMS
 from .storage import held_locks, insert_ignore, upsert_add
 
 KINDS = frozenset({
@@ -150,18 +151,12 @@ def lock_balance(session: Session, campaign_id: int, user_id: int, env: str,
     return row
 
 
-def locked_balances(session: Session, campaign_id: int, user_id: int, env: str) -> Balances | None:
-    """The balances of a row this transaction holds locked, or None."""
-    row = held_locks(session).get((campaign_id, user_id, env))
-    return Balances.of(row) if row is not None else None
-
-
 # Entries are written at once as prepared statements; post_entry hands back
 # a transient LedgerEntry carrying the new id.
 _entries = LedgerEntry.__table__
 _INSERT_ENTRY = prepared.Prepared(insert(_entries).returning(_entries.c.id))
-_ENTRY_BY_IDEM_KEY = prepared.Prepared(select(_entries).where(
-    *(_entries.c[k] == bindparam(k) for k in ("campaign_id", "user_id", "env", "idem_key"))))
+_ENTRY_BY_IDEM_KEY = prepared.Prepared(
+    select(_entries).filter_by(**OWNER_PARAMS, idem_key=bindparam("idem_key")))
 
 
 def post_entry(session: Session, *, campaign_id: int, user_id: int, env: str, kind: str,
@@ -235,8 +230,8 @@ def get_balances(session: Session, campaign_id: int, user_id: int | None, env: s
     if user_id is None:
         return Balances()
     # A row this transaction locked is the freshest copy, and costs no query.
-    return locked_balances(session, campaign_id, user_id, env) \
-        or Balances.of(session.get(Balance, (campaign_id, user_id, env)))
+    key = (campaign_id, user_id, env)
+    return Balances.of(held_locks(session).get(key) or session.get(Balance, key))
 
 
 def sum_entries(session: Session, campaign_id: int, user_id: int, env: str) -> Balances:

@@ -137,16 +137,19 @@ def held_locks(session: Session) -> dict:
 
 
 @event.listens_for(Session, "after_transaction_end")
-def _forget_locks(session: Session, transaction) -> None:
+def _forget_transaction_state(session: Session, transaction) -> None:
     # Every flush runs in a subtransaction of its own, which ends here too:
     # the locks are still held then, and forgetting them cost a SELECT ...
     # FOR UPDATE (and a webhook query) after each flush.
     if transaction.parent is not None and not transaction.nested:
         return
-    info = session.info
-    info.pop("qk_locks", None)
-    info.pop("qk_hooks", None)  # engine.webhooks reads hooks once per transaction
-    info.pop(prepared.CONNECTION_KEY, None)
+    for key in _PER_TRANSACTION:
+        session.info.pop(key, None)
+
+
+# What session.info holds for one transaction: the locked rows (held_locks),
+# the hooks engine.webhooks read, and prepared.connection()'s connection.
+_PER_TRANSACTION = ("qk_locks", "qk_hooks", prepared.CONNECTION_KEY)
 
 
 @event.listens_for(Session, "after_transaction_create")

@@ -35,9 +35,15 @@ def normalize_identity(account, platform) -> tuple[str, str]:
 
 
 # Built once: on the event path, building a select cost more than running it.
-_BY_IDENTITY = select(User).where(User.org_id == bindparam("org_id"),
-                                  User.account == bindparam("account"),
-                                  User.platform == bindparam("platform"))
+_IDENTITY_IS = (User.org_id == bindparam("org_id"), User.account == bindparam("account"),
+                User.platform == bindparam("platform"))
+_BY_IDENTITY = select(User).where(*_IDENTITY_IS)
+
+
+def _identity(org_id: int, account, platform) -> dict:
+    """The parameters of _IDENTITY_IS, the identity normalized."""
+    account, platform = normalize_identity(account, platform)
+    return {"org_id": org_id, "account": account, "platform": platform}
 
 
 def _new_user(now: datetime) -> dict:
@@ -47,9 +53,7 @@ def _new_user(now: datetime) -> dict:
 
 def find_user(session: Session, org_id: int, account, platform) -> User | None:
     """The user, or None: reads never create (SPEC §1)."""
-    account, platform = normalize_identity(account, platform)
-    return session.scalars(_BY_IDENTITY, {"org_id": org_id, "account": account,
-                                          "platform": platform}).one_or_none()
+    return session.scalars(_BY_IDENTITY, _identity(org_id, account, platform)).one_or_none()
 
 
 @dataclass(frozen=True)
@@ -69,28 +73,23 @@ class UserRow:
 
 
 _ROW_BY_IDENTITY = prepared.Prepared(
-    select(*(User.__table__.c[f.name] for f in fields(UserRow)))
-    .where(User.org_id == bindparam("org_id"), User.account == bindparam("account"),
-           User.platform == bindparam("platform")))
+    select(*(User.__table__.c[f.name] for f in fields(UserRow))).where(*_IDENTITY_IS))
 
 
 def find_user_row(session: Session, org_id: int, account, platform) -> UserRow | None:
     """find_user() as a prepared statement (engine/prepared.py), a tenth of
     the ORM's cost: for the write paths of the Campaign API, whose engine
     calls only read the user. Anything that changes a user takes the entity."""
-    account, platform = normalize_identity(account, platform)
-    row = prepared.first(session, _ROW_BY_IDENTITY,
-                         {"org_id": org_id, "account": account, "platform": platform})
+    row = prepared.first(session, _ROW_BY_IDENTITY, _identity(org_id, account, platform))
     return UserRow(*row) if row is not None else None
 
 
 def ensure_user_row(session: Session, org_id: int, account, platform, now: datetime) -> UserRow:
     """ensure_user() for the same write paths as find_user_row(): the user
     created if missing (a racing request may create them first), as a row."""
-    account, platform = normalize_identity(account, platform)
-    key = {"org_id": org_id, "account": account, "platform": platform}
+    key = _identity(org_id, account, platform)
     insert_ignore(session, User, {**key, **_new_user(now)}, list(key))
-    return find_user_row(session, org_id, account, platform)
+    return UserRow(*prepared.first(session, _ROW_BY_IDENTITY, key))
 
 
 def get_user(session: Session, org_id: int, account, platform) -> User:

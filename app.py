@@ -18,7 +18,7 @@ from flask import Flask, request
 from werkzeug.exceptions import HTTPException
 
 from engine.clock import SystemClock
-from engine.storage import configure_engine
+from engine.db.storage import configure_engine
 from extensions import db, migrate
 
 log = logging.getLogger(__name__)

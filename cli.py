@@ -13,7 +13,8 @@ from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
 from blueprints._api import signing_secrets
-from engine import campaigns, keys, operators, organizations, tokens, users
+from engine.definitions import campaigns
+from engine.access import keys, operators, organizations, tokens, users
 from engine.errors import EngineError
 from extensions import db
 
@@ -151,7 +152,7 @@ def webhooks_work(once, interval):
     import time as _time
 
     from blueprints.campaign_api import allow_private_webhooks
-    from engine import delivery
+    from engine.outbox import delivery
 
     settings = delivery.Settings(
         allow_private=allow_private_webhooks(),

@@ -26,8 +26,10 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import create_engine  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
-from engine import campaigns, events, organizations, users  # noqa: E402
-from engine.storage import configure_engine, writing  # noqa: E402
+from engine.definitions import campaigns
+from engine.participation import events
+from engine.access import organizations, users
+from engine.db.storage import configure_engine, writing
 from models import Base  # noqa: E402
 
 EVENT = {"name": "GameSession", "category": "dices"}

@@ -30,7 +30,8 @@ from _servers import ROOT, gunicorn, load, median  # noqa: E402
 def prepare_questkit(tmp: Path) -> tuple[dict, str]:
     """A fresh SQLite database with the example campaign published and a key."""
     from app import create_app
-    from engine import campaigns, keys, organizations
+    from engine.definitions import campaigns
+    from engine.access import keys, organizations
     from extensions import db
 
     env = {"DATABASE_URL": f"sqlite:///{tmp / 'questkit.sqlite3'}", "SECRET_KEY": "bench",

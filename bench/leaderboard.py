@@ -1,7 +1,7 @@
 """GET /leaderboard figures with 1,000,000 users in one campaign.
 
 Builds the users and their balances with bulk inserts, then times the two
-queries behind every leaderboard (engine.leaderboard): the top 100, and the
+queries behind every leaderboard (engine.reads.leaderboard): the top 100, and the
 rank of one user, for users at the top, in the middle and at the bottom.
 Always live: the queries read the balances as they are, no rebuild.
 
@@ -24,8 +24,11 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import create_engine, insert, select, text  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
-from engine import buckets, campaigns, leaderboard, organizations  # noqa: E402
-from engine.storage import configure_engine  # noqa: E402
+from engine.ledger import buckets
+from engine.definitions import campaigns
+from engine.reads import leaderboard
+from engine.access import organizations
+from engine.db.storage import configure_engine
 from models import Balance, Base, User  # noqa: E402
 
 

@@ -9,7 +9,7 @@ Everything runs on this machine, on a SQLite file in a temporary directory:
   transactions and a new TCP connection per message, as in production);
 - the changes: rewards in the `default` campaign with one hook registered, so
   one message per change. By default (--via engine) they are written by direct
-  engine calls (engine.points.reward), one transaction per change as a request
+  engine calls (engine.participation.credits.reward), one transaction per change as a request
   would (--per-transaction N groups them; on SQLite a writer that never lets
   go of the write lock starves the worker's claims until it stops); --via api
   posts them as POST /api/v1/user/reward through the Flask test client in this
@@ -100,8 +100,10 @@ def prepare(tmp: Path, receiver_port: int):
 def engine_changes(app, n: int, tag: str, per_transaction: int = 1) -> None:
     from sqlalchemy import select
 
-    from engine import campaigns, points, users
-    from engine.storage import writing
+    from engine.definitions import campaigns
+    from engine.participation import credits
+    from engine.access import users
+    from engine.db.storage import writing
     from extensions import db
     from models import Organization
 
@@ -114,7 +116,7 @@ def engine_changes(app, n: int, tag: str, per_transaction: int = 1) -> None:
                 view = campaigns.view(campaigns.get_campaign(db.session, org_id, "default"), "live")
                 for i in range(first, min(n, first + per_transaction)):
                     user = users.ensure_user(db.session, org_id, f"user{i % 500}", "bench", now)
-                    points.reward(db.session, view, user, reward_id=f"{tag}-{i}", xp=1, kind=None, now=now)
+                    credits.reward(db.session, view, user, reward_id=f"{tag}-{i}", xp=1, kind=None, now=now)
                 db.session.commit()
 
 

@@ -25,11 +25,12 @@ from flask import Blueprint, Response, current_app, request
 from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
-from engine import idempotency, keys
+from engine.ledger import idempotency
+from engine.access import keys
 from engine.clock import iso
-from engine.errors import (Conflict, EngineError, Forbidden, IdempotencyMismatch, InvalidInput,
-                           NotFound, Unauthorized)
-from engine.storage import become_writer, is_retryable, retrying, write_intent, writing
+from engine.errors import (Conflict, EngineError, Forbidden, IdempotencyMismatch, InvalidInput, NotFound,
+    Unauthorized)
+from engine.db.storage import become_writer, is_retryable, retrying, write_intent, writing
 from extensions import db
 
 from ._json import Param, query_validator, read_json, read_query, validator_for

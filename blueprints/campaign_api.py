@@ -7,8 +7,11 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app
 
-from engine import (campaign_stats, campaigns, events, invites, leaderboard, points, progress,
-                    referrals, tokens, users, webhooks)
+from engine.reads import stats, leaderboard, progress
+from engine.definitions import campaigns
+from engine.participation import events, invites, credits, referrals
+from engine.access import tokens, users
+from engine.outbox import webhooks
 from engine.errors import InvalidInput, NotFound
 from engine.ledger import get_balances
 
@@ -100,7 +103,7 @@ def user_reward(ctx: Ctx):
     b = ctx.body
     view = _view(ctx, b["pid"], b.get("env"))
     user = _writer(ctx, b["account"], b["platform"])
-    return _movement_data(points.reward(ctx.session, view, user, reward_id=b["id"], xp=b["xp"],
+    return _movement_data(credits.reward(ctx.session, view, user, reward_id=b["id"], xp=b["xp"],
                                         kind=b.get("kind"), now=ctx.now))
 
 
@@ -110,7 +113,7 @@ def user_withdraw(ctx: Ctx):
     b = ctx.body
     view = _view(ctx, b["pid"], b.get("env"))
     user = _writer(ctx, b["account"], b["platform"])
-    return _movement_data(points.withdraw(ctx.session, view, user, withdraw_id=b["id"], xp=b["xp"],
+    return _movement_data(credits.withdraw(ctx.session, view, user, withdraw_id=b["id"], xp=b["xp"],
                                           strict=b.get("strict", False), now=ctx.now))
 
 
@@ -154,7 +157,7 @@ def campaign_info(ctx: Ctx):
        query=(PID, ENV_PARAM))
 def campaign_points(ctx: Ctx):
     view = _view(ctx, ctx.args["pid"], ctx.args["env"])
-    total, season = campaign_stats.points(ctx.session, view)
+    total, season = stats.points(ctx.session, view)
     return {"id": view.campaign.pid, "name": view.definition["name"], "total_points": total,
             "season_points": season.points, "season_index": season.index,
             "season": {"name": season.name, "max_xp": season.max_xp} if season.name else None}
@@ -164,8 +167,8 @@ def campaign_points(ctx: Ctx):
        query=(PID, ENV_PARAM))
 def campaign_stats_(ctx: Ctx):
     view = _view(ctx, ctx.args["pid"], ctx.args["env"])
-    total, _ = campaign_stats.points(ctx.session, view)
-    users_total, active = campaign_stats.participation(ctx.session, view, ctx.now)
+    total, _ = stats.points(ctx.session, view)
+    users_total, active = stats.participation(ctx.session, view, ctx.now)
     return {"id": view.campaign.pid, "name": view.definition["name"], "total_points": total,
             "total_users": users_total, "active_users": active,
             "stats": {"stats": {"pcn": total, "ecn": users_total, "acn": active}}}
@@ -403,7 +406,7 @@ def wallet_reward(ctx: Ctx):
     b = ctx.body
     view = _view(ctx, b["pid"], b.get("env"))
     user = _wallet(ctx, b["address"], create=True)
-    return _movement_data(points.reward(ctx.session, view, user, reward_id=b["id"], xp=b["xp"],
+    return _movement_data(credits.reward(ctx.session, view, user, reward_id=b["id"], xp=b["xp"],
                                         kind=b.get("kind"), now=ctx.now))
 
 
@@ -413,7 +416,7 @@ def wallet_withdraw(ctx: Ctx):
     b = ctx.body
     view = _view(ctx, b["pid"], b.get("env"))
     user = _wallet(ctx, b["address"], create=True)
-    return _movement_data(points.withdraw(ctx.session, view, user, withdraw_id=b["id"], xp=b["xp"],
+    return _movement_data(credits.withdraw(ctx.session, view, user, withdraw_id=b["id"], xp=b["xp"],
                                           strict=b.get("strict", False), now=ctx.now))
 
 

@@ -24,11 +24,15 @@ from flask import (Blueprint, Response, abort, current_app, flash, g, redirect, 
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy.exc import OperationalError
 
-from engine import (analytics, campaign_stats, campaigns, delivery, events, invites, keys, ledger, mail,
-                    operators, points, progress, simulate, webhooks)
-from engine.branding import brand_of
+from engine.reads import analytics, stats, progress
+from engine.definitions import campaigns
+from engine.outbox import delivery, mail, webhooks
+from engine.participation import events, invites, credits, simulate
+from engine.access import keys, operators
+from engine import ledger
+from engine.definitions.branding import brand_of
 from engine.errors import Conflict, EngineError, InvalidInput, NotFound
-from engine.storage import in_transaction, writing
+from engine.db.storage import in_transaction, writing
 from extensions import db
 from models import User
 
@@ -422,8 +426,8 @@ def campaign_analytics(pid: str):
     if request.headers.get("HX-Request") and not request.headers.get("HX-History-Restore-Request"):
         resp = Response(render_template("dashboard/_users.html", **ctx))
     else:
-        total, season = campaign_stats.points(db.session, view)
-        participants, active = campaign_stats.participation(db.session, view, now())
+        total, season = stats.points(db.session, view)
+        participants, active = stats.participation(db.session, view, now())
         ctx.update(points=total, season=season, participants=participants, active=active,
                    charts=[_chart(s) for s in analytics.daily(db.session, view, now(), 30)],
                    top=analytics.top_actions(db.session, view))
@@ -468,7 +472,7 @@ def adjust_points(pid: str, user_id: int):
         flash("the amount must be a whole number (negative to take points away)", "error")
         return redirect(url_for("dashboard.user_page", pid=pid, user_id=user_id))
     try:
-        moved = points.adjust(db.session, campaigns.view(c, "live"), user, amount=amount,
+        moved = credits.adjust(db.session, campaigns.view(c, "live"), user, amount=amount,
                               reason=request.form.get("reason", ""), operator=current_user.email, now=now())
     except EngineError as exc:
         db.session.rollback()

@@ -17,7 +17,8 @@ from __future__ import annotations
 
 from flask import Blueprint, request
 
-from engine import games, tokens
+from engine.participation import games
+from engine.access import tokens
 from engine.errors import Forbidden, Unauthorized
 from engine.ledger import get_balances
 from models import User

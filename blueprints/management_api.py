@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from engine import campaigns, delivery, invites, simulate, webhooks
+from engine.definitions import campaigns
+from engine.outbox import delivery, webhooks
+from engine.participation import invites, simulate
 
 from ._api import Ctx, Dialect, bearer_token
 from .campaign_api import NUMBER, _error, _ok

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from flask import Blueprint, request
 
-from engine import campaigns, catalog, participants, users
+from engine.definitions import campaigns
+from engine.participation import catalog, participants
+from engine.access import users
 from engine.errors import InsufficientBalance, OutOfStock, UnknownUser
-from engine.users import INTERNAL_PLATFORM
+from engine.access.users import INTERNAL_PLATFORM
 
 from ._api import BASE_STATUSES, Ctx, Dialect, Reply, services
 from ._json import STR, Param, obj

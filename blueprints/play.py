@@ -23,11 +23,14 @@ from urllib.parse import quote, urlsplit
 from flask import Blueprint, current_app, g, render_template, request
 from sqlalchemy.exc import OperationalError
 
-from engine import campaigns, mail, playlinks, tokens, users
-from engine.branding import brand_of
+from engine.definitions import campaigns
+from engine.outbox import mail
+from engine.access import playlinks, tokens, users
+from engine.definitions.branding import brand_of
 from engine.ledger import get_balances
-from engine.playlinks import PlayLinkError, PlayLinkExpired, PlayLinkTampered, PlayLinkUnknown, PlayLinkUsed
-from engine.storage import in_transaction
+from engine.access.playlinks import (PlayLinkError, PlayLinkExpired, PlayLinkTampered, PlayLinkUnknown,
+    PlayLinkUsed)
+from engine.db.storage import in_transaction
 from extensions import db
 from models import Campaign, User
 

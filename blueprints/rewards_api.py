@@ -10,9 +10,12 @@ from __future__ import annotations
 
 from flask import Blueprint, request
 
-from engine import campaigns, instant_win, rewards, users
+from engine.definitions import campaigns
+from engine.run import instant_win
+from engine.participation import awards
+from engine.access import users
 from engine.errors import InvalidInput, NotFound, UnknownCampaign
-from engine.users import INTERNAL_PLATFORM
+from engine.access.users import INTERNAL_PLATFORM
 
 from . import play  # the play-link flow
 from ._api import Ctx, Dialect, Reply, services
@@ -66,7 +69,7 @@ def award_points(ctx: Ctx):
     ctx.begin_writes()
     user = users.ensure_user(ctx.session, ctx.org_id, b["userId"], INTERNAL_PLATFORM, ctx.now,
                              name=b.get("displayName"), email=b.get("email"))
-    made = rewards.award(ctx.session, view, user, event_type=b["eventType"], now=ctx.now,
+    made = awards.award(ctx.session, view, user, event_type=b["eventType"], now=ctx.now,
                          reference=b.get("reference"), metadata=b.get("metadata"))
     data = {"ledgerId": str(made.entry.id), "userId": user.account, "eventType": b["eventType"],
             "pointsAwarded": made.points, "userBalance": made.balance,
@@ -92,7 +95,7 @@ def campaign_event(ctx: Ctx, slug: str):
     user = users.find_user(ctx.session, ctx.org_id, b["userId"], INTERNAL_PLATFORM)
     ctx.begin_writes()
     user = user or users.ensure_user(ctx.session, ctx.org_id, b["userId"], INTERNAL_PLATFORM, ctx.now)
-    r = rewards.campaign_event(ctx.session, campaign, user, event_type=b["eventType"],
+    r = awards.campaign_event(ctx.session, campaign, user, event_type=b["eventType"],
                                metadata=b.get("metadata"), now=ctx.now, rng=services().rng)
     data = {"pointsEarned": r.points_earned, "totalPoints": r.total_points, "milestones": r.milestones}
     if r.triggered:
@@ -132,4 +135,4 @@ def redeem_win_code(ctx: Ctx, code: str):
 @route(bp, "/users/<user_id>", summary="A user's balance in the default campaign",
        responses={404: "unknown user"})
 def get_user(ctx: Ctx, user_id: str):
-    return rewards.user_summary(ctx.session, default_view(ctx), known_user(ctx, user_id))
+    return awards.user_summary(ctx.session, default_view(ctx), known_user(ctx, user_id))

@@ -27,11 +27,15 @@ from functools import wraps
 from flask import Blueprint, Response, current_app, g, render_template, request
 from sqlalchemy.exc import OperationalError
 
-from engine import (campaign_stats, campaigns, events, games, instant_win, invites, leaderboard, ledger,
-                    progress, progression, referrals, tokens, users)
-from engine.branding import brand_of, safe_url
+from engine.reads import stats, leaderboard, progress
+from engine.definitions import campaigns
+from engine.participation import events, games, invites, referrals
+from engine.run import instant_win, settling
+from engine import ledger
+from engine.access import tokens, users
+from engine.definitions.branding import brand_of, safe_url
 from engine.errors import Conflict, EngineError, InsufficientBalance, NotFound, Unauthorized
-from engine.storage import in_transaction
+from engine.db.storage import in_transaction
 from extensions import db
 from models import Campaign, User
 
@@ -330,8 +334,8 @@ def context(viewer: Viewer, parts: tuple[str, ...] = PARTS, result: dict | None 
     balances = ledger.get_balances(s, view.campaign.id, user.id, view.env)
     ctx["balance"] = balances.total
     if "header" in parts:
-        total, season = campaign_stats.points(s, view)
-        reached, nxt = progression.current_tier(view.compiled.tiers, balances.total_earned)
+        total, season = stats.points(s, view)
+        reached, nxt = settling.current_tier(view.compiled.tiers, balances.total_earned)
         ctx.update(season=season, tier=reached, next_tier=nxt,
                    to_next=(nxt["points_required"] - balances.total_earned) if nxt else None)
     if "quests" in parts:

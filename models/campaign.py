@@ -19,7 +19,7 @@ class Campaign(Base):
     # the Rewards API finds campaigns by it.
     slug: Mapped[str] = mapped_column(String(256))
     # Deferred: a request needs neither document while the compiled one is
-    # cached (engine.compiled), and decoding them costs more than the query.
+    # cached (engine.definitions.compiled), and decoding them costs more than the query.
     draft: Mapped[dict] = mapped_column(JSONType, deferred=True)
     live: Mapped[dict | None] = mapped_column(JSONType, deferred=True)
     # Random tokens renewed whenever the draft / live document changes: the

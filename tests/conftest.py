@@ -17,9 +17,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from app import create_app
-from engine import keys, organizations
+from engine.access import keys, organizations
 from engine.clock import MovableClock
-from engine.storage import configure_engine
+from engine.db.storage import configure_engine
 from extensions import db
 from models import Base
 

@@ -56,7 +56,7 @@ def test_operator_create_hashes_the_password(app, runner):
     with app.app_context():
         op = db.session.scalars(select(Operator)).one()
         assert op.email == "ops@acme.test" and "s3cret-pass" not in op.password_hash
-        from engine.operators import check_login
+        from engine.access.operators import check_login
         assert check_login(db.session, "ops@acme.test", "s3cret-pass") is not None
         assert check_login(db.session, "ops@acme.test", "wrong-pass") is None
 

@@ -91,7 +91,7 @@ def test_missing_or_bad_key_is_401(client, headers):
 
 
 def test_revoked_key_is_401(app, client, auth, org):
-    from engine import keys
+    from engine.access import keys
     from models import ApiKey
     with app.app_context():
         key_row = db.session.scalars(select(ApiKey)).one()
@@ -115,7 +115,7 @@ def test_idempotency_key_too_long_is_400(client, auth):
 
 
 def test_publishable_key_cannot_use_the_campaign_api(app, client, org):
-    from engine import keys
+    from engine.access import keys
     with app.app_context():
         _, pk = keys.create_key(db.session, org[0], app.extensions["questkit"].clock.now(),
                                 kind="publishable")

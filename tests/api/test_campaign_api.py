@@ -108,13 +108,13 @@ def test_token_registers_the_user_with_name_and_is_stable(app, client, auth):
     with app.app_context():
         user = db.session.scalars(select(User).where(User.account == "carol")).one()
         assert user.name == "Carol C"
-        from engine.tokens import read_widget_token
+        from engine.access.tokens import read_widget_token
         ident = read_widget_token(["test-secret-key"], t1)
         assert ident.user_id == user.id
 
 
 def test_token_verifies_after_secret_rotation(app, client, auth):
-    from engine.tokens import read_widget_token
+    from engine.access.tokens import read_widget_token
     t = client.get("/api/v1/token", query_string={"account": "d", "platform": "x"}, headers=auth)
     token = t.json["data"]["token"]
     # rotated: the new key signs, the old one still verifies as a fallback

@@ -15,9 +15,10 @@ import random
 import pytest
 from sqlalchemy import func, select
 
-from engine import keys, leaderboard, tokens
-from engine.campaigns import DEFAULT_PID, get_campaign, view
-from engine.instant_win import pick
+from engine.access import keys, tokens
+from engine.reads import leaderboard
+from engine.definitions.campaigns import DEFAULT_PID, get_campaign, view
+from engine.run.instant_win import pick
 from engine.ledger import sum_entries
 from extensions import db
 from models import Balance, Campaign, LedgerEntry, Play, PrizeStock, User
@@ -218,7 +219,7 @@ def total_of(app, org_id, account):
 
 
 def expected_draws(n, tiers=TIERS, seed=SEED):
-    """What engine.instant_win.draw picks on the same random sequence (sold-out tiers: no prize)."""
+    """What engine.run.instant_win.draw picks on the same random sequence (sold-out tiers: no prize)."""
     rng, stock, out = random.Random(seed), {}, []
     for _ in range(n):
         i = pick(tiers, rng.random())

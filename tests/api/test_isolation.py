@@ -48,7 +48,7 @@ def test_idempotency_keys_are_per_organization(app, client, auth):
 
 
 def test_widget_token_of_one_organization_names_its_own_user(app, client, auth):
-    from engine.tokens import read_widget_token
+    from engine.access.tokens import read_widget_token
     from tests.conftest import make_org as mk
     org_b, key_b = mk(app, "globex")
     t = client.get("/api/v1/token", query_string=USER,

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import func, select
 
-from engine import playlinks, tokens
+from engine.access import playlinks, tokens
 from engine.clock import iso
 from extensions import db
 from models import LedgerEntry, PlayLink, User

@@ -681,7 +681,7 @@ def test_concurrent_values_and_streams_pay_once(client, auth, summer):
 # so a huge one overflows the BIGINT progress counter. Remove the marker once fixed.
 def test_events_value_with_an_absurd_number_saturates_instead_of_failing(client, auth, summer):
     # Event data is free-form: an absurd number in it is stored, and the
-    # counter it feeds saturates (engine.tasks.PROGRESS_CAP) instead of overflowing.
+    # counter it feeds saturates (engine.run.tasks.PROGRESS_CAP) instead of overflowing.
     r = event(client, auth, id="big", data={"bet": 1e300})
     assert r.status_code == 200 and r.json["data"]["paid"] == 105
     bet = actions_by_id(progress(client, auth, "gamer", platform="wowhaus"))["bet_500"]

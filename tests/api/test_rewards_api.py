@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from engine import instant_win
+from engine.run import instant_win
 from extensions import db
 from models import Event, LedgerEntry, RuleAward
 from tests.conftest import make_org

@@ -3,7 +3,7 @@ HTTP receiver on 127.0.0.1 (tests/api/webhook_receiver.py).
 
 The app here allows private addresses (WEBHOOK_ALLOW_PRIVATE=1), as a local
 receiver needs; tests of the refusal build a second app on the same database
-without it. The worker runs in-process (engine.delivery.deliver_due, with the
+without it. The worker runs in-process (engine.outbox.delivery.deliver_due, with the
 settings the CLI builds), through `flask webhooks work --once` (the CLI runner),
 or as a real subprocess for the SIGKILL test. Time is the movable ``clock``;
 only webhook-timestamp is wall-clock time.
@@ -30,7 +30,8 @@ from sqlalchemy import create_engine, func, select, text
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from app import create_app
-from engine import delivery, users, webhooks
+from engine.outbox import delivery, webhooks
+from engine.access import users
 from engine.errors import Conflict
 from extensions import db
 from models import Hook, Message
@@ -903,5 +904,5 @@ def test_deleting_an_unknown_hook_is_404(app, client, auth):
 def test_ipv6_forms_that_carry_a_private_ipv4_address_are_not_public(text, public):
     import ipaddress
 
-    from engine.webhooks import is_public
+    from engine.outbox.webhooks import is_public
     assert is_public(ipaddress.ip_address(text)) is public

@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from engine import operators
+from engine.access import operators
 from extensions import db
 from tests.browser.conftest import EXAMPLES
 

@@ -14,8 +14,12 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import campaigns, events, ledger, organizations, progress, users
-from engine.campaigns import View
+from engine.definitions import campaigns
+from engine.participation import events
+from engine import ledger
+from engine.access import organizations, users
+from engine.reads import progress
+from engine.definitions.campaigns import View
 from models import Campaign, Completion, LedgerEntry, User
 
 REPO = Path(__file__).resolve().parents[2]

@@ -28,7 +28,8 @@ import pytest
 from flask import url_for
 from sqlalchemy import func, select, update
 
-from engine import delivery, operators, organizations
+from engine.outbox import delivery
+from engine.access import operators, organizations
 from extensions import db
 from models import ApiKey, Base, Campaign, Event, Hook, LedgerEntry, Message, User
 from app import create_app

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from engine import tokens
+from engine.access import tokens
 from extensions import db
 from models import Campaign, InviteClaim, LedgerEntry, Play, RefCode, User
 from tests.api.quest_helpers import example, push, summer_doc

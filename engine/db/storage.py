@@ -1,0 +1,267 @@
+"""Database plumbing the engine relies on, for SQLite and PostgreSQL alike.
+
+SQLite: WAL, a busy timeout, and for requests that write, ``BEGIN IMMEDIATE``
+so the write lock is taken when the transaction starts (writers wait in line
+for it: engine/write_queue.py). A deferred
+transaction that reads and then writes can fail at once with
+SQLITE_BUSY_SNAPSHOT when another writer committed in between; taking the
+lock up front makes writers queue on busy_timeout instead. Reads keep plain
+``BEGIN`` so they never wait for writers.
+
+PostgreSQL: READ COMMITTED plus explicit row locks (``SELECT ... FOR UPDATE``
+on the balance row) where a check-then-write must be atomic.
+"""
+from __future__ import annotations
+
+import contextvars
+import functools
+import time
+import weakref
+from contextlib import contextmanager
+
+from sqlalchemy import bindparam, event, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from engine.db import prepared, write_queue
+
+# Set by the request layer before the first query of a request that writes.
+write_intent: contextvars.ContextVar[bool] = contextvars.ContextVar("write_intent", default=False)
+
+
+@contextmanager
+def writing(flag: bool = True):
+    """Mark the transactions begun inside as writers (BEGIN IMMEDIATE on SQLite)."""
+    token = write_intent.set(flag)
+    try:
+        yield
+    finally:
+        write_intent.reset(token)
+
+
+def configure_engine(engine: Engine, busy_timeout_ms: int = 30_000) -> None:
+    """Install the per-dialect connection setup described in the module doc."""
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record):
+        # Let us emit BEGIN ourselves (pysqlite's own BEGIN is always deferred).
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cur.execute("PRAGMA foreign_keys=ON")
+        # NORMAL is durable across application crashes in WAL mode.
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
+
+    # Writers to a file wait in line (engine/write_queue.py); an in-memory
+    # database has one connection and nobody to queue behind.
+    queue = None
+    if engine.url.database and engine.url.database != ":memory:":
+        queue = write_queue.for_database(engine.url.database)
+
+    def begin_immediate(conn) -> None:
+        raw = id(conn.connection.dbapi_connection)
+        queued = queue is not None and queue.enter(raw, busy_timeout_ms / 1000)
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            if queued:
+                queue.leave(raw)
+            raise
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        if not write_intent.get():
+            conn.exec_driver_sql("BEGIN")
+            return
+        begin_immediate(conn)
+
+    def to_writer(conn) -> None:
+        conn.exec_driver_sql("COMMIT")  # the reads: nothing was written
+        begin_immediate(conn)
+
+    _TO_WRITER[engine] = to_writer
+
+    if queue is not None:
+        # The seat is given up once the COMMIT or ROLLBACK has run: the engine's
+        # "commit" event fires before it, and the next writer would find the
+        # lock still taken. Every way a transaction ends passes through these.
+        dialect = engine.dialect
+        for name in ("do_commit", "do_rollback", "do_close"):
+            def ended(dbapi_conn, _end=getattr(dialect, name)):
+                try:
+                    _end(dbapi_conn)
+                finally:  # called with the pool's proxy or the DB-API connection
+                    queue.leave(id(getattr(dbapi_conn, "dbapi_connection", dbapi_conn)))
+            setattr(dialect, name, ended)
+
+
+# Per SQLite engine: end a read transaction and begin a writer on the same
+# connection (see become_writer).
+_TO_WRITER: "weakref.WeakKeyDictionary[Engine, object]" = weakref.WeakKeyDictionary()
+
+
+def become_writer(session: Session) -> None:
+    """SQLite: turn the session's read transaction into a write transaction
+    (BEGIN IMMEDIATE, in the write queue) on the same connection, for a
+    request that read first and writes now; nothing may have been written.
+
+    SQLAlchemy's transaction goes on underneath: committing the session and
+    beginning a new one cost as much as the reads before it (the pool's
+    checkin and checkout, the session's bookkeeping). Elsewhere it does
+    nothing: PostgreSQL writers start as writers.
+    """
+    conn = prepared.connection(session)
+    to_writer = _TO_WRITER.get(conn.engine)
+    if to_writer is not None:
+        to_writer(conn)
+        # As a commit would: what the reads loaded is read again, under the lock.
+        session.expire_all()
+
+
+def held_locks(session: Session) -> dict:
+    """Rows this session's current transaction has locked, by key.
+
+    Saves a second SELECT ... FOR UPDATE when one request posts several
+    entries for the same user. Emptied whenever a transaction or savepoint
+    ends: after a rolled-back savepoint the cached rows may be gone, and
+    forgetting a lock still held only costs one more SELECT.
+    """
+    return session.info.setdefault("qk_locks", {})
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_transaction_state(session: Session, transaction) -> None:
+    # Every flush runs in a subtransaction of its own, which ends here too:
+    # the locks are still held then, and forgetting them cost a SELECT ...
+    # FOR UPDATE (and a webhook query) after each flush.
+    if transaction.parent is not None and not transaction.nested:
+        return
+    for key in _PER_TRANSACTION:
+        session.info.pop(key, None)
+
+
+# What session.info holds for one transaction: the locked rows (held_locks),
+# the hooks engine.outbox.webhooks read, and prepared.connection()'s connection.
+_PER_TRANSACTION = ("qk_locks", "qk_hooks", prepared.CONNECTION_KEY)
+
+
+@event.listens_for(Session, "after_transaction_create")
+def _forget_connection_at_savepoint(session: Session, transaction) -> None:
+    # A savepoint's SAVEPOINT is emitted when something first asks the session
+    # for the connection inside it: prepared statements must ask again.
+    if transaction.nested:
+        session.info.pop(prepared.CONNECTION_KEY, None)
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """A transient lock/serialization failure worth running the request again for."""
+    if not isinstance(exc, OperationalError):
+        return False
+    text = str(exc.orig).lower() if exc.orig is not None else str(exc).lower()
+    return (
+        "database is locked" in text
+        or "database table is locked" in text
+        or "busy" in text
+        or "deadlock detected" in text
+        or "could not serialize" in text
+    )
+
+
+def retrying(fn, attempts: int = 8, first_delay: float = 0.01):
+    """Run ``fn()`` again after a transient lock failure; re-raise anything else."""
+    delay = first_delay
+    for attempt in range(attempts):
+        try:
+            return fn()
+        except OperationalError as exc:
+            if attempt == attempts - 1 or not is_retryable(exc):
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.5)
+
+
+# Statements built once per model (functools.cache): building one costs
+# about as much as running it, and these run on every new user, balance,
+# score bucket and counter.
+
+def _insert(session: Session):
+    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+
+
+@functools.cache
+def _insert_ignore_stmt(insert, model, conflict_cols: tuple[str, ...]) -> prepared.Prepared:
+    return prepared.Prepared(
+        insert(model.__table__).on_conflict_do_nothing(index_elements=list(conflict_cols)))
+
+
+@functools.cache
+def _upsert_add_stmt(insert, model, key: tuple[str, ...], column: str) -> prepared.Prepared:
+    table = model.__table__
+    stmt = insert(table)
+    return prepared.Prepared(stmt.on_conflict_do_update(
+        index_elements=list(key), set_={column: table.c[column] + stmt.excluded[column]}))
+
+
+@functools.cache
+def _select_by_key(model, names: tuple[str, ...]):
+    return select(model).filter_by(**{n: bindparam(n) for n in names})
+
+
+def insert_ignore(session: Session, model, values: dict, conflict_cols: list[str]) -> None:
+    """INSERT ... ON CONFLICT DO NOTHING: creating a row two requests race for.
+
+    Pending changes are flushed first, as any query would (the new row may
+    refer to them). Run as a prepared statement (engine/prepared.py): the
+    ORM's bulk-insert machinery cost more than the statement. ``values``
+    must name every column that has a Python-side default.
+    """
+    stmt = _insert_ignore_stmt(_insert(session), model, tuple(conflict_cols))
+    session.flush()
+    prepared.execute(session, stmt, values)
+
+
+def upsert_add(session: Session, model, key: dict, column: str, delta: int) -> None:
+    """Add ``delta`` to ``column`` of the row with ``key``, creating the row
+    at ``delta`` when missing: one race-free statement (INSERT ... ON
+    CONFLICT DO UPDATE), where a counter used to take an insert and an update.
+
+    For counter rows nothing else in the session writes (score buckets,
+    campaign counters): no flush first.
+    """
+    stmt = _upsert_add_stmt(_insert(session), model, tuple(key), column)
+    prepared.execute(session, stmt, {**key, column: delta})
+
+
+def get_or_insert(session: Session, model, key: dict, defaults: dict):
+    """The row with ``key``, inserted with ``defaults`` if missing; race-free."""
+    stmt = _select_by_key(model, tuple(key))
+    row = session.scalars(stmt, key).one_or_none()
+    if row is not None:
+        return row
+    insert_ignore(session, model, {**key, **defaults}, list(key))
+    return session.scalars(stmt.execution_options(populate_existing=True), key).one()
+
+
+def in_transaction(session: Session, fn, *, write: bool):
+    """``fn()`` in one transaction: committed when it returns, rolled back when
+    it raises, run again after a transient lock failure. ``write``: take
+    SQLite's write lock up front (see ``writing``). For the HTML pages; the
+    JSON dialects get the same from blueprints/_api.py's pipeline."""
+    def attempt():
+        try:
+            out = fn()
+            session.commit()
+            return out
+        except Exception:
+            session.rollback()
+            raise
+
+    with writing(write):
+        return retrying(attempt)

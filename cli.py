@@ -152,14 +152,14 @@ def webhooks_work(once, interval):
     import time as _time
 
     from blueprints.campaign_api import allow_private_webhooks
-    from engine.outbox import delivery
+    from engine.outbox import webhook_delivery
 
-    settings = delivery.Settings(
+    settings = webhook_delivery.Settings(
         allow_private=allow_private_webhooks(),
         lease=timedelta(seconds=float(current_app.config.get("WEBHOOK_LEASE_SECONDS", 60))))
     sent = 0
     while True:
-        n = delivery.deliver_due(db.session, _now(), settings)
+        n = webhook_delivery.deliver_due(db.session, _now(), settings)
         sent += n
         if n == 0:
             if once:

@@ -26,7 +26,7 @@ from sqlalchemy.exc import OperationalError
 
 from engine.reads import analytics, stats, progress
 from engine.definitions import campaigns
-from engine.outbox import delivery, mail, webhooks
+from engine.outbox import webhook_delivery, mail, webhooks
 from engine.participation import events, invites, credits, simulate
 from engine.access import keys, operators
 from engine import ledger
@@ -304,7 +304,7 @@ def test_email(pid: str):
     msg = _email_message(_campaign(pid), current_user.email)
     db.session.rollback()
     try:
-        sent = mail.deliver(msg, smtp_settings(current_app.config), Path(current_app.instance_path) / "outbox", now())
+        sent = mail.send_mail(msg, smtp_settings(current_app.config), Path(current_app.instance_path) / "outbox", now())
     except Exception as exc:  # an SMTP failure is the operator's news, not a 500
         log.warning("test e-mail failed: %s", exc)
         flash(f"The test e-mail could not be sent: {exc}", "error")
@@ -515,14 +515,14 @@ def revoke_key(key_id: int):
 def hook_list():
     hooks = webhooks.list_hooks(db.session, org_id())
     return render_template("dashboard/webhooks.html",
-                           hooks=[(h, delivery.messages_of(db.session, h, limit=50)) for h in hooks])
+                           hooks=[(h, webhook_delivery.messages_of(db.session, h, limit=50)) for h in hooks])
 
 
 @bp.post("/webhooks/messages/<msg_id>/redeliver")
 @login_required
 @writes
 def redeliver(msg_id: str):
-    delivery.redeliver(db.session, org_id(), msg_id, now())
+    webhook_delivery.redeliver(db.session, org_id(), msg_id, now())
     flash("Message queued for delivery again.", "success")
     return redirect(url_for("dashboard.hook_list"))
 

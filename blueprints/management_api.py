@@ -8,7 +8,7 @@ from __future__ import annotations
 from flask import Blueprint
 
 from engine.definitions import campaigns
-from engine.outbox import delivery, webhooks
+from engine.outbox import webhook_delivery, webhooks
 from engine.participation import invites, simulate
 
 from ._api import Ctx, Dialect, bearer_token
@@ -111,11 +111,11 @@ def hook_messages(ctx: Ctx, hook_id: str):
              "created_at": m.created_at, "delivered_at": m.delivered_at, "body": m.body,
              "log": [{"at": a.attempted_at, "status_code": a.status_code, "latency_ms": a.latency_ms,
                       "error": a.error, "response": a.response_excerpt} for a in attempts]}
-            for m, attempts in delivery.messages_of(ctx.session, hook, ctx.args["limit"] or 100)],
+            for m, attempts in webhook_delivery.messages_of(ctx.session, hook, ctx.args["limit"] or 100)],
     }
 
 
 @route(bp, "/messages/<msg_id>/redeliver", "POST", summary="Queue a message again, with a fresh schedule")
 def redeliver_message(ctx: Ctx, msg_id: str):
-    message = delivery.redeliver(ctx.session, ctx.org_id, msg_id, ctx.now)
+    message = webhook_delivery.redeliver(ctx.session, ctx.org_id, msg_id, ctx.now)
     return {"id": message.msg_id, "status": message.status, "next_attempt_at": message.next_attempt_at}

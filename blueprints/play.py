@@ -95,7 +95,7 @@ def issue_link(ctx: Ctx, view: campaigns.View, user: User, hours) -> dict:
     def send(_data) -> None:
         # Runs after the commit: the points are paid whatever happens here.
         try:
-            delivery = mail.deliver(message, smtp_settings(config), outbox, now)
+            delivery = mail.send_mail(message, smtp_settings(config), outbox, now)
         except Exception:
             log.exception("the e-mail for play link %s could not be sent", link_id)
             return

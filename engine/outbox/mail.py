@@ -7,7 +7,7 @@ plain-text and an HTML part. Placeholders are replaced in one pass, so a
 name that itself contains ``{link}`` stays text; in the HTML part the
 template and every value are escaped.
 
-Delivery: through SMTP when a host is configured, and then a message
+Sending: through SMTP when a host is configured, and then a message
 counts as sent only once the server accepted it; with no host the message
 is written as an ``.eml`` file into an outbox folder, so a fresh install
 works (and that is not "sent"). Failures are logged and reported, never
@@ -187,7 +187,7 @@ class SmtpSettings:
 
 
 @dataclass(frozen=True)
-class Delivery:
+class MailResult:
     sent: bool  # an SMTP server accepted the message; nothing else counts
     path: Path | None = None  # the .eml written when no SMTP server is configured
     error: str | None = None
@@ -197,24 +197,24 @@ class PlaintextLoginRefused(smtplib.SMTPException):
     """Credentials are configured but the server offers no TLS: we do not send them in clear."""
 
 
-def deliver(message: EmailMessage, smtp: SmtpSettings | None, outbox: Path, now: datetime) -> Delivery:
+def send_mail(message: EmailMessage, smtp: SmtpSettings | None, outbox: Path, now: datetime) -> MailResult:
     """Send ``message`` through ``smtp``, or write it into ``outbox`` when there is none.
 
     Never raises: a failure is logged and comes back as ``sent=False``.
     """
     if smtp is None or not smtp.host:
         try:
-            return Delivery(sent=False, path=write_eml(message, outbox, now))
+            return MailResult(sent=False, path=write_eml(message, outbox, now))
         except OSError as exc:
             log.exception("could not write the e-mail into %s", outbox)
-            return Delivery(sent=False, error=str(exc))
+            return MailResult(sent=False, error=str(exc))
     try:
         send_smtp(message, smtp)
     except (OSError, smtplib.SMTPException, ssl.SSLError) as exc:
         log.warning("SMTP %s:%s did not accept the e-mail %s: %s", smtp.host, smtp.port,
                     message.get("Message-ID"), exc, exc_info=True)
-        return Delivery(sent=False, error=str(exc))
-    return Delivery(sent=True)
+        return MailResult(sent=False, error=str(exc))
+    return MailResult(sent=True)
 
 
 def send_smtp(message: EmailMessage, s: SmtpSettings) -> None:

@@ -2,7 +2,7 @@
 
 ``emit`` writes one message per matching hook into the session, so the
 message commits or rolls back with the change that caused it; the worker in
-engine.outbox.delivery sends it later, never inside a request's transaction.
+engine.outbox.webhook_delivery sends it later, never inside a request's transaction.
 """
 from __future__ import annotations
 

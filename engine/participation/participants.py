@@ -28,7 +28,8 @@ from engine.errors import InvalidInput, UnknownUser
 from engine.run.tasks import Run
 from engine.access.users import INTERNAL_PLATFORM
 
-ACTIVE_WINDOW = timedelta(days=30)
+# SPEC §5: a participant is_active after any activity in the last 30 days.
+PARTICIPANT_ACTIVE_WINDOW = timedelta(days=30)
 MAX_ATTRIBUTES_BYTES = 64 * 1024
 MAX_URL = 2048
 SECTIONS = ("points", "tier", "badges", "streaks", "challenges", "rewards")
@@ -218,7 +219,7 @@ def snapshot(session: Session, view: View, user: User, now: datetime,
         snap.first_seen_at = user.created_at
         seen = [t for t in (user.created_at, balance and balance.last_active_at) if t is not None]
         snap.last_seen_at = max(seen)
-        snap.is_active = now - snap.last_seen_at <= ACTIVE_WINDOW
+        snap.is_active = now - snap.last_seen_at <= PARTICIPANT_ACTIVE_WINDOW
     return snap
 
 

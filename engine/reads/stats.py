@@ -12,7 +12,8 @@ from models import Balance
 from engine import ledger
 from engine.definitions.campaigns import View
 
-ACTIVE_WINDOW = timedelta(days=7)
+# SPEC §3: campaign stats count a user active after any activity in the last 7 days.
+STATS_ACTIVE_WINDOW = timedelta(days=7)
 
 
 @dataclass(frozen=True)
@@ -51,5 +52,5 @@ def participation(session: Session, view: View, now: datetime) -> tuple[int, int
     where = (Balance.campaign_id == view.campaign.id, Balance.env == view.env)
     total = session.scalar(select(func.count()).select_from(Balance).where(*where))
     active = session.scalar(select(func.count()).select_from(Balance).where(
-        *where, Balance.last_active_at >= now - ACTIVE_WINDOW))
+        *where, Balance.last_active_at >= now - STATS_ACTIVE_WINDOW))
     return int(total), int(active)

@@ -97,15 +97,15 @@ def event_count(session, campaign_id: int, env: str, user_id: int, name: str) ->
 # -- badge criteria --------------------------------------------------------------
 
 @dataclass
-class Standing:
-    """What badge criteria look at, for one user after a run."""
+class BadgeFacts:
+    """What badge criteria look at, for one user after a run (criteria kind -> function in CRITERIA)."""
 
     run: object
     total_earned: int
     longest_streak: int
 
 
-def _events(s: Standing, crit: dict) -> bool:
+def _events(s: BadgeFacts, crit: dict) -> bool:
     # Counts only move when such an event arrives: no query for other runs.
     if crit["event_type"] not in s.run.event_names:
         return False
@@ -113,7 +113,7 @@ def _events(s: Standing, crit: dict) -> bool:
     return event_count(r.session, r.campaign_id, r.env, r.user.id, crit["event_type"]) >= crit["count"]
 
 
-CRITERIA: dict[str, Callable[[Standing, dict], bool]] = {
+CRITERIA: dict[str, Callable[[BadgeFacts, dict], bool]] = {
     "event_type": _events,
     "points": lambda s, crit: s.total_earned >= crit["points"],
     "streak": lambda s, crit: s.longest_streak >= crit["streak"],
@@ -150,7 +150,7 @@ def settle(run) -> None:
         if not achieved(run, TIER, tier["code"]):
             _reach(run, TIER, tier, "tier.reached")
     if c.badges:
-        standing = Standing(run, earned, streak.longest if streak else 0)
+        standing = BadgeFacts(run, earned, streak.longest if streak else 0)
         for badge in c.badges:
             crit = badge["criteria"]
             if not achieved(run, BADGE, badge["code"]) and CRITERIA[criteria_kind(crit)](standing, crit):

@@ -3,7 +3,7 @@ HTTP receiver on 127.0.0.1 (tests/api/webhook_receiver.py).
 
 The app here allows private addresses (WEBHOOK_ALLOW_PRIVATE=1), as a local
 receiver needs; tests of the refusal build a second app on the same database
-without it. The worker runs in-process (engine.outbox.delivery.deliver_due, with the
+without it. The worker runs in-process (engine.outbox.webhook_delivery.deliver_due, with the
 settings the CLI builds), through `flask webhooks work --once` (the CLI runner),
 or as a real subprocess for the SIGKILL test. Time is the movable ``clock``;
 only webhook-timestamp is wall-clock time.
@@ -30,7 +30,7 @@ from sqlalchemy import create_engine, func, select, text
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from app import create_app
-from engine.outbox import delivery, webhooks
+from engine.outbox import webhook_delivery, webhooks
 from engine.access import users
 from engine.errors import Conflict
 from extensions import db
@@ -104,13 +104,13 @@ def reward(client, auth, account, xp, rid, pid="default", platform="discord", **
 
 def work(app, rounds: int = 100) -> int:
     """Run the delivery worker in-process until nothing is due now; attempts made."""
-    settings = delivery.Settings(
+    settings = webhook_delivery.Settings(
         allow_private=str(app.config.get("WEBHOOK_ALLOW_PRIVATE")) == "1",
         lease=timedelta(seconds=float(app.config["WEBHOOK_LEASE_SECONDS"])))
     total = 0
     with app.app_context():
         for _ in range(rounds):
-            n = delivery.deliver_due(db.session, app.extensions["questkit"].clock.now(), settings)
+            n = webhook_delivery.deliver_due(db.session, app.extensions["questkit"].clock.now(), settings)
             total += n
             if n == 0:
                 return total
@@ -532,14 +532,14 @@ def test_a_late_result_does_not_undo_what_another_worker_settled(app, client, au
     worker delivered meanwhile stays delivered (and its attempt count is not bumped)."""
     ok(register(client, auth, receiver.url()))
     reward(client, auth, "alice", 5, "r1")
-    settings = delivery.Settings(allow_private=True, lease=timedelta(seconds=1))
+    settings = webhook_delivery.Settings(allow_private=True, lease=timedelta(seconds=1))
     with app.app_context():
-        [(slow, _hook)] = delivery.claim(db.session, clock.now(), settings)
+        [(slow, _hook)] = webhook_delivery.claim(db.session, clock.now(), settings)
         pk = slow.id
     clock.advance(seconds=2)  # the lease runs out; another worker takes and delivers it
     assert work(app) == 1
     with app.app_context():
-        delivery.record(db.session, pk, delivery.Result(410, 15000, None, "gone"), clock.now())
+        webhook_delivery.record(db.session, pk, webhook_delivery.Result(410, 15000, None, "gone"), clock.now())
     data = log(client, auth)
     [m] = data["messages"]
     assert m["status"] == "delivered" and [a["status_code"] for a in m["log"]] == [204, 410]
@@ -824,7 +824,7 @@ def test_the_address_checked_is_the_address_connected_to(strict_app, auth, monke
 
     monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
     monkeypatch.setattr(socket, "create_connection", create_connection)
-    monkeypatch.setattr(delivery, "TIMEOUT_S", 1)
+    monkeypatch.setattr(webhook_delivery, "TIMEOUT_S", 1)
     client = strict_app.test_client()
     try:
         ok(register(client, auth, f"https://rebind.test:{port}/hook"))

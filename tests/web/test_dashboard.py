@@ -28,7 +28,7 @@ import pytest
 from flask import url_for
 from sqlalchemy import func, select, update
 
-from engine.outbox import delivery
+from engine.outbox import webhook_delivery
 from engine.access import operators, organizations
 from extensions import db
 from models import ApiKey, Base, Campaign, Event, Hook, LedgerEntry, Message, User
@@ -1083,9 +1083,9 @@ def test_the_webhooks_page_lists_hooks_and_messages_and_redelivers(app, client, 
     register_hook(client, dash.auth, "prod")
     reward(client, dash.auth, "alice", 10, "r1", pid="default")
     # The worker tries once against a port where nothing listens.
-    settings = delivery.Settings(allow_private=True)
+    settings = webhook_delivery.Settings(allow_private=True)
     with app.app_context():
-        assert delivery.deliver_due(db.session, clock.now(), settings) >= 1
+        assert webhook_delivery.deliver_due(db.session, clock.now(), settings) >= 1
     [msg] = messages_of(app, dash.org_id)
     assert msg.status == "pending" and msg.attempts == 1 and msg.next_attempt_at > clock.now()
     with app.app_context():  # later, every retry failed

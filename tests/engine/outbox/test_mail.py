@@ -134,7 +134,7 @@ def test_branding_that_would_break_css_or_html_is_ignored():
 # -- delivering ----------------------------------------------------------------------------
 
 def test_without_smtp_the_message_is_written_to_the_outbox_and_not_sent(tmp_path):
-    delivery = mail.deliver(message(), None, tmp_path / "outbox", NOW)
+    delivery = mail.send_mail(message(), None, tmp_path / "outbox", NOW)
     assert delivery.sent is False
     assert delivery.path.parent == tmp_path / "outbox"
     assert delivery.path.name.startswith("20261122T120000Z-") and delivery.path.suffix == ".eml"
@@ -146,7 +146,7 @@ def test_without_smtp_the_message_is_written_to_the_outbox_and_not_sent(tmp_path
 
 def test_smtp_server_receives_the_message():
     with smtp_server() as server:
-        delivery = mail.deliver(message(), mail.SmtpSettings("127.0.0.1", server.port), Path("/nonexistent"),
+        delivery = mail.send_mail(message(), mail.SmtpSettings("127.0.0.1", server.port), Path("/nonexistent"),
                                 NOW)
         assert delivery.sent is True and delivery.path is None
         [got] = server.messages
@@ -160,7 +160,7 @@ def test_smtp_server_receives_the_message():
 def test_smtp_login_is_used_when_a_user_is_configured():
     with smtp_server(users={"mailer": "s3cret"}) as server:
         settings = mail.SmtpSettings("127.0.0.1", server.port, user="mailer", password="s3cret")
-        assert mail.deliver(message(), settings, Path("/nonexistent"), NOW).sent is True
+        assert mail.send_mail(message(), settings, Path("/nonexistent"), NOW).sent is True
         assert server.logins == ["mailer"]
         assert len(server.messages) == 1
 
@@ -169,7 +169,7 @@ def test_wrong_smtp_credentials_are_not_sent(caplog):
     with smtp_server(users={"mailer": "s3cret"}) as server:
         settings = mail.SmtpSettings("127.0.0.1", server.port, user="mailer", password="wrong")
         with caplog.at_level(logging.WARNING, logger="engine.outbox.mail"):
-            assert mail.deliver(message(), settings, Path("/nonexistent"), NOW).sent is False
+            assert mail.send_mail(message(), settings, Path("/nonexistent"), NOW).sent is False
         assert server.messages == []
     assert any("did not accept" in r.getMessage() for r in caplog.records)
 
@@ -178,7 +178,7 @@ def test_a_refusing_smtp_server_means_not_sent_and_is_logged(caplog):
     with smtp_server() as server:
         server.refuse("550 5.7.1 No thanks")
         with caplog.at_level(logging.WARNING, logger="engine.outbox.mail"):
-            delivery = mail.deliver(message(), mail.SmtpSettings("127.0.0.1", server.port),
+            delivery = mail.send_mail(message(), mail.SmtpSettings("127.0.0.1", server.port),
                                     Path("/nonexistent"), NOW)
     assert delivery.sent is False and "No thanks" in delivery.error
     [record] = [r for r in caplog.records if r.name == "engine.outbox.mail"]
@@ -188,7 +188,7 @@ def test_a_refusing_smtp_server_means_not_sent_and_is_logged(caplog):
 def test_a_closed_port_means_not_sent(caplog):
     settings = mail.SmtpSettings("127.0.0.1", free_port(), timeout=5)
     with caplog.at_level(logging.WARNING, logger="engine.outbox.mail"):
-        delivery = mail.deliver(message(), settings, Path("/nonexistent"), NOW)
+        delivery = mail.send_mail(message(), settings, Path("/nonexistent"), NOW)
     assert delivery.sent is False and delivery.error
     assert any(r.name == "engine.outbox.mail" for r in caplog.records)
 

@@ -1,8 +1,8 @@
 """Questkit: create_app() is the only way to build the application.
 
 Settings come from defaults, then the environment (SPEC §9 names), then
-``test_config``. There is no module-level app: `flask --app app` finds the
-factory.
+``test_config``, into one frozen settings.Settings kept in app.extensions.
+There is no module-level app: `flask --app app` finds the factory.
 """
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from werkzeug.exceptions import HTTPException
 from engine.clock import SystemClock
 from engine.db.storage import configure_engine
 from extensions import db, migrate
+from settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +34,7 @@ ENV_SETTINGS = ("DATABASE_URL", "SECRET_KEY", "SMTP_HOST", "SMTP_PORT", "SMTP_US
 class Services:
     """Things the adapters ask the app for, replaceable in tests."""
 
+    settings: Settings
     clock: object = field(default_factory=SystemClock)
     # Instant-win draws; tests pass a seeded random.Random.
     rng: object = field(default_factory=random.SystemRandom)
@@ -75,26 +77,18 @@ def create_app(test_config: dict | None = None) -> Flask:
                      render_as_batch=True)
     with app.app_context():
         configure_engine(db.engine)
-    app.extensions["questkit"] = Services(clock=app.config.get("CLOCK") or SystemClock(),
+    app.extensions["questkit"] = Services(settings=Settings.from_config(app.config, app.instance_path),
+                                          clock=app.config.get("CLOCK") or SystemClock(),
                                           rng=app.config.get("RNG") or random.SystemRandom())
 
-    from blueprints import auth, register_blueprints
-    auth.init_app(app)
+    from blueprints import register_blueprints, security_headers
     register_blueprints(app)
+    security_headers.init_app(app)
     _register_error_handlers(app)
-    app.after_request(_deny_framing)
 
     from cli import register_cli
     register_cli(app)
     return app
-
-
-def _deny_framing(resp):
-    """Nothing may be framed unless its blueprint said who may (the widget does)."""
-    if "Content-Security-Policy" not in resp.headers:
-        resp.headers["Content-Security-Policy"] = "frame-ancestors 'none'"
-        resp.headers["X-Frame-Options"] = "DENY"
-    return resp
 
 
 def _database_url(app: Flask) -> str:

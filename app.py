@@ -47,7 +47,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.from_mapping(
         MAX_CONTENT_LENGTH=1 * MiB,
         # No pool_pre_ping on SQLite: a file connection cannot go stale, and
-        # the ping was one more statement per transaction. PostgreSQL sets it below.
+        # the ping would be one more statement per transaction. PostgreSQL sets it below.
         SQLALCHEMY_ENGINE_OPTIONS={},
         SMTP_PORT="25",
         PUBLIC_URL="http://127.0.0.1:5000",

@@ -147,12 +147,36 @@ def _flash_error(status: int, message: str, exc: EngineError | None):
 ERRORS = pipeline.Errors(_flash_error, {NotFound: 404}, http=False)
 
 
+def _page_error(status: int, message: str, exc: EngineError | None):
+    if status == 404:
+        return _not_found_page(message)
+    if status == 503:
+        return render_template("dashboard/message.html", title="Please try again in a moment",
+                               text="The database is busy."), 503
+    return render_template("dashboard/message.html", title="This page could not be shown", text=message), status
+
+
+PAGE_ERRORS = pipeline.Errors(_page_error, {NotFound: 404}, http=False)
+
+
 def writes(view):
     """A POST that writes: the request pipeline with SQLite's write lock up front;
     engine errors become flash messages."""
     @wraps(view)
     def wrapper(*args, **kwargs):
         return pipeline.run(lambda unit: view(*args, **kwargs), write=True, errors=ERRORS)
+    return wrapper
+
+
+def reads(view):
+    """A page that writes nothing: the request pipeline, rolled back; engine errors
+    become a message page with their status."""
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        def work(unit: pipeline.Unit):
+            unit.keep_nothing()
+            return view(*args, **kwargs)
+        return pipeline.run(work, write=False, errors=PAGE_ERRORS)
     return wrapper
 
 
@@ -199,6 +223,7 @@ def logout():
 
 @bp.get("")
 @login_required
+@reads
 def home():
     rows = []
     for c in campaigns.list_campaigns(db.session, org_id()):
@@ -233,6 +258,7 @@ def _diff(live: dict | None, draft: dict) -> list[dict]:
 
 @bp.get("/campaigns/<pid>")
 @login_required
+@reads
 def campaign(pid: str):
     c = _campaign(pid)
     return _campaign_page(c, draft_text=json.dumps(c.draft, indent=2, ensure_ascii=False), issues=[])
@@ -314,6 +340,7 @@ def _email_message(c, to: str):
 
 @bp.get("/campaigns/<pid>/email-preview")
 @login_required
+@reads
 def email_preview(pid: str):
     """The draft's play-link e-mail as HTML, framed by the campaign page only."""
     msg = _email_message(_campaign(pid), current_user.email)
@@ -322,6 +349,7 @@ def email_preview(pid: str):
 
 @bp.post("/campaigns/<pid>/test-email")
 @login_required
+@reads
 def test_email(pid: str):
     msg = _email_message(_campaign(pid), current_user.email)
     db.session.rollback()
@@ -400,6 +428,7 @@ def release_code(pid: str, code: str):
 
 @bp.get("/campaigns/<pid>/codes.csv")
 @login_required
+@reads
 def export_codes(pid: str):
     c = _campaign(pid)
     out = io.StringIO()
@@ -430,6 +459,7 @@ def _chart(series) -> dict:
 
 @bp.get("/campaigns/<pid>/analytics")
 @login_required
+@reads
 def campaign_analytics(pid: str):
     c = _campaign(pid)
     if c.live is None:
@@ -467,6 +497,7 @@ def _user(c, user_id: int) -> User:
 
 @bp.get(f"/campaigns/<pid>/users/<{ROW_ID}:user_id>")
 @login_required
+@reads
 def user_page(pid: str, user_id: int):
     c = _campaign(pid)
     if c.live is None:
@@ -508,6 +539,7 @@ def adjust_points(pid: str, user_id: int):
 
 @bp.get("/keys")
 @login_required
+@reads
 def key_list():
     return render_template("dashboard/keys.html", keys=keys.list_keys(db.session, org_id()), new_key=None)
 
@@ -534,6 +566,7 @@ def revoke_key(key_id: int):
 
 @bp.get("/webhooks")
 @login_required
+@reads
 def hook_list():
     hooks = webhooks.list_hooks(db.session, org_id())
     return render_template("dashboard/webhooks.html",

@@ -11,7 +11,6 @@ import os
 import random
 import secrets
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from flask import Flask, request
@@ -20,7 +19,7 @@ from werkzeug.exceptions import HTTPException
 from engine.clock import SystemClock
 from engine.db.storage import configure_engine
 from extensions import db, migrate
-from settings import Settings
+from settings import Services, Settings
 
 log = logging.getLogger(__name__)
 
@@ -28,16 +27,6 @@ MiB = 1024 * 1024
 ENV_SETTINGS = ("DATABASE_URL", "SECRET_KEY", "SMTP_HOST", "SMTP_PORT", "SMTP_USER",
                 "SMTP_PASSWORD", "SMTP_FROM", "PUBLIC_URL", "WEBHOOK_ALLOW_PRIVATE",
                 "WEBHOOK_LEASE_SECONDS")
-
-
-@dataclass
-class Services:
-    """Things the adapters ask the app for, replaceable in tests."""
-
-    settings: Settings
-    clock: object = field(default_factory=SystemClock)
-    # Instant-win draws; tests pass a seeded random.Random.
-    rng: object = field(default_factory=random.SystemRandom)
 
 
 def create_app(test_config: dict | None = None) -> Flask:

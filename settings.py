@@ -1,19 +1,22 @@
-"""The application's settings, made once by create_app (app.py).
+"""The application's settings and services, made once by create_app (app.py).
 
 Defaults, then the environment (SPEC §9 names), then ``test_config``: app.py
 merges the three into ``app.config`` (Flask and Flask-SQLAlchemy read their
-own keys there) and builds one frozen :class:`Settings` from the result,
-kept in ``app.extensions``. The adapters read it through
+own keys there) and builds one frozen :class:`Settings` from the result. It
+is kept in ``app.extensions`` with the clock and the random source
+(:class:`Services`); the adapters read them through :func:`services` and
 :func:`current_settings`, never ``app.config``.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import random
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
 
 from flask import current_app, request
 
+from engine.clock import SystemClock
 from engine.outbox import mail
 
 
@@ -66,5 +69,19 @@ class Settings:
                            sender=self.smtp_from, sender_domain=mail.sender_domain(self.base_url()))
 
 
+@dataclass
+class Services:
+    """Things the adapters ask the app for, replaceable in tests."""
+
+    settings: Settings
+    clock: object = field(default_factory=SystemClock)
+    # Instant-win draws; tests pass a seeded random.Random.
+    rng: object = field(default_factory=random.SystemRandom)
+
+
+def services() -> Services:
+    return current_app.extensions["questkit"]
+
+
 def current_settings() -> Settings:
-    return current_app.extensions["questkit"].settings
+    return services().settings

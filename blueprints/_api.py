@@ -21,7 +21,7 @@ from datetime import date, datetime
 from functools import wraps
 from typing import Any, Callable
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, request
 
 from engine.ledger import idempotency
 from engine.access import keys
@@ -29,7 +29,7 @@ from engine.clock import iso
 from engine.errors import EngineError, Forbidden, InvalidInput, Unauthorized
 from engine.db.storage import become_writer, write_intent
 from extensions import db
-from settings import current_settings
+from settings import current_settings, services
 
 from . import pipeline
 from ._json import Param, query_validator, read_json, read_query, validator_for
@@ -130,10 +130,6 @@ def _json_default(value):
 
 def json_response(payload, status: int) -> Response:
     return Response(to_json(payload), status=status, mimetype="application/json")
-
-
-def services():
-    return current_app.extensions["questkit"]
 
 
 def signing_secrets() -> list[str]:

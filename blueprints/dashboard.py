@@ -36,10 +36,9 @@ from engine import ledger
 from engine.errors import Conflict, EngineError, InvalidInput, NotFound
 from extensions import db
 from models import Operator, User
-from settings import current_settings
+from settings import current_settings, services
 
 from . import pipeline
-from ._api import services
 from ._json import SIMULATE_BODY, check, parse_json, validator_for
 
 log = logging.getLogger(__name__)

@@ -24,8 +24,9 @@ from engine.access.users import INTERNAL_PLATFORM
 from engine.errors import Forbidden, Unauthorized
 from engine.ledger import get_balances
 from models import User
+from settings import services
 
-from ._api import Ctx, Reply, services, signing_secrets
+from ._api import Ctx, Reply, signing_secrets
 from ._json import Param
 from .dialects import X_API_KEY_HINT, rewards
 

@@ -14,7 +14,9 @@ from engine.access import users
 from engine.errors import UnknownUser
 from engine.access.users import INTERNAL_PLATFORM
 
-from ._api import Ctx, Reply, services
+from settings import services
+
+from ._api import Ctx, Reply
 from ._json import STR, Param, obj
 from .dialects import participants as participants_dialect
 bp = Blueprint("participants_api", __name__, url_prefix="/api/v1/gamify")

@@ -25,10 +25,9 @@ from engine.definitions import campaigns
 from engine.errors import EngineError
 from extensions import db
 from models import Campaign, User
-from settings import current_settings
+from settings import current_settings, services
 
 from . import pipeline
-from ._api import services
 from .widget_page import Viewer, render_page, start_session
 
 bp = Blueprint("play", __name__)

@@ -16,9 +16,9 @@ from engine.participation import awards
 from engine.access import users
 from engine.errors import InvalidInput, NotFound, UnknownCampaign
 from engine.access.users import INTERNAL_PLATFORM
-from settings import current_settings
+from settings import current_settings, services
 
-from ._api import Ctx, Reply, services
+from ._api import Ctx, Reply
 from ._json import BOOL, STR, obj
 from .dialects import rewards as rewards_dialect
 bp = Blueprint("rewards_api", __name__, url_prefix="/v1")

@@ -29,10 +29,9 @@ from engine.errors import Conflict, EngineError, InsufficientBalance, NotFound, 
 from engine.participation import events, games, invites
 from extensions import db
 from models import User
-from settings import current_settings
+from settings import current_settings, services
 
 from . import pipeline
-from ._api import services
 from .widget_page import PARTS, Viewer, context, render_page, start_session, viewer_for
 
 bp = Blueprint("widget", __name__)

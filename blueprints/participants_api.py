@@ -13,7 +13,6 @@ from engine.participation import catalog, participants
 from engine.access import users
 from engine.errors import UnknownUser
 from engine.access.users import INTERNAL_PLATFORM
-
 from settings import services
 
 from ._api import Ctx, Reply

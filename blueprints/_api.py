@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import wraps
@@ -34,8 +33,6 @@ from settings import current_settings, services
 from . import pipeline
 from ._json import Param, query_validator, read_json, read_query, validator_for
 from .pipeline import BASE_STATUSES
-
-log = logging.getLogger(__name__)
 
 
 @dataclass

@@ -19,7 +19,6 @@ import difflib
 import hmac
 import io
 import json
-import logging
 import secrets as random_secrets
 from dataclasses import dataclass
 from functools import wraps
@@ -41,7 +40,6 @@ from settings import current_settings, services
 from . import pipeline
 from ._json import SIMULATE_BODY, check, parse_json, validator_for
 
-log = logging.getLogger(__name__)
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 # Ids are BIGINT columns: the routes take no larger number (a 404), which
 # would overflow the query.
@@ -352,9 +350,12 @@ def email_preview(pid: str):
 def test_email(pid: str):
     msg = _email_message(_campaign(pid), current_user.email)
     db.session.rollback()
-    # Mailer.send never raises: a refusing or unreachable server, or a bad
-    # SMTP_PORT, comes back as sent.error.
-    sent = current_settings().mailer().send(msg, now())
+    # A refusing or unreachable server, or a bad SMTP_PORT, comes back as sent.error.
+    try:
+        sent = current_settings().mailer().send(msg, now())
+    except Exception as exc:  # whatever else fails is the operator's news, not a 500
+        flash(f"The test e-mail could not be sent: {exc}", "error")
+        return redirect(url_for("dashboard.campaign", pid=pid) + "#settings")
     if sent.error:
         flash(f"The test e-mail could not be sent: {sent.error}", "error")
     else:

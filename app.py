@@ -1,8 +1,8 @@
 """Questkit: create_app() is the only way to build the application.
 
 Settings come from defaults, then the environment (SPEC §9 names), then
-``test_config``. There is no module-level app: `flask --app app` finds the
-factory.
+``test_config``, into one frozen settings.Settings kept in app.extensions.
+There is no module-level app: `flask --app app` finds the factory.
 """
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ import os
 import random
 import secrets
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from flask import Flask, request
@@ -20,6 +19,7 @@ from werkzeug.exceptions import HTTPException
 from engine.clock import SystemClock
 from engine.db.storage import configure_engine
 from extensions import db, migrate
+from settings import Services, Settings
 
 log = logging.getLogger(__name__)
 
@@ -29,15 +29,6 @@ ENV_SETTINGS = ("DATABASE_URL", "SECRET_KEY", "SMTP_HOST", "SMTP_PORT", "SMTP_US
                 "WEBHOOK_LEASE_SECONDS")
 
 
-@dataclass
-class Services:
-    """Things the adapters ask the app for, replaceable in tests."""
-
-    clock: object = field(default_factory=SystemClock)
-    # Instant-win draws; tests pass a seeded random.Random.
-    rng: object = field(default_factory=random.SystemRandom)
-
-
 def create_app(test_config: dict | None = None) -> Flask:
     instance = (test_config or {}).get("INSTANCE_PATH") or os.environ.get("QUESTKIT_INSTANCE")
     app = Flask(__name__, instance_relative_config=True, instance_path=instance)
@@ -45,7 +36,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.from_mapping(
         MAX_CONTENT_LENGTH=1 * MiB,
         # No pool_pre_ping on SQLite: a file connection cannot go stale, and
-        # the ping was one more statement per transaction. PostgreSQL sets it below.
+        # the ping would be one more statement per transaction. PostgreSQL sets it below.
         SQLALCHEMY_ENGINE_OPTIONS={},
         SMTP_PORT="25",
         PUBLIC_URL="http://127.0.0.1:5000",
@@ -75,26 +66,18 @@ def create_app(test_config: dict | None = None) -> Flask:
                      render_as_batch=True)
     with app.app_context():
         configure_engine(db.engine)
-    app.extensions["questkit"] = Services(clock=app.config.get("CLOCK") or SystemClock(),
+    app.extensions["questkit"] = Services(settings=Settings.from_config(app.config, app.instance_path),
+                                          clock=app.config.get("CLOCK") or SystemClock(),
                                           rng=app.config.get("RNG") or random.SystemRandom())
 
-    from blueprints import auth, register_blueprints
-    auth.init_app(app)
+    from blueprints import register_blueprints, security_headers
     register_blueprints(app)
+    security_headers.init_app(app)
     _register_error_handlers(app)
-    app.after_request(_deny_framing)
 
     from cli import register_cli
     register_cli(app)
     return app
-
-
-def _deny_framing(resp):
-    """Nothing may be framed unless its blueprint said who may (the widget does)."""
-    if "Content-Security-Policy" not in resp.headers:
-        resp.headers["Content-Security-Policy"] = "frame-ancestors 'none'"
-        resp.headers["X-Frame-Options"] = "DENY"
-    return resp
 
 
 def _database_url(app: Flask) -> str:

@@ -1,26 +1,24 @@
-"""The one list of blueprints, and which dialect answers errors under a path."""
+"""The one list of blueprints.
+
+Beside them sit modules that are not blueprints and that no blueprint
+imports from another: pipeline (transaction, retry, engine error -> status),
+_api (the JSON dialects' routes over it), dialects (the four dialects'
+headers, envelopes and error tables), _json (request parsing and schemas),
+security_headers (every response's policy and nonce) and widget_page (the
+participant widget's page, also shown by a spent play link).
+"""
 from __future__ import annotations
 
 from . import campaign_api, dashboard, docs, games_api, management_api, participants_api, play, rewards_api, widget
+from .dialects import dialect_for
 
 BLUEPRINTS = [campaign_api.bp, management_api.bp, rewards_api.bp, participants_api.bp, games_api.bp,
               play.bp, widget.bp, dashboard.bp, docs.bp]
 
-# Longest prefix first: /api/v1/admin must win over /api/v1.
-DIALECTS = sorted(
-    [campaign_api.campaign_dialect, management_api.management_dialect, rewards_api.rewards_dialect,
-     participants_api.participants_dialect],
-    key=lambda d: len(d.prefix), reverse=True,
-)
+__all__ = ["BLUEPRINTS", "dialect_for", "register_blueprints"]
 
 
 def register_blueprints(app) -> None:
+    dashboard.init_app(app)
     for bp in BLUEPRINTS:
         app.register_blueprint(bp)
-
-
-def dialect_for(path: str):
-    for dialect in DIALECTS:
-        if path == dialect.prefix or path.startswith(dialect.prefix + "/"):
-            return dialect
-    return None

@@ -1,50 +1,38 @@
-"""One request pipeline for every JSON dialect.
+"""The JSON dialects' routes, over the request pipeline (blueprints/pipeline.py).
 
 A dialect declares its credential header, its envelopes and its table of
 engine errors to statuses; ``Dialect.route`` wraps a view so that every
 endpoint gets the same guarantees for free:
 
-- authentication (and publishable keys refused outside read-only routes),
-- one transaction per request, committed once on success and rolled back on
-  any failure (nothing half-done), re-run after a transient lock failure,
+- authentication (and publishable keys refused outside read-only routes);
+  a 401 names the header the dialect expects,
+- the pipeline's one transaction per request, retried after a lost race,
+  with engine errors in the dialect's own envelope,
 - the Idempotency-Key header on every POST,
-- errors in the dialect's own envelope: no client input reaches a 500,
 - an entry in /openapi.json (see blueprints/docs.py).
 """
 from __future__ import annotations
 
 import hashlib
 import json
-import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import wraps
 from typing import Any, Callable
 
-from flask import Blueprint, Response, current_app, request
-from sqlalchemy.exc import IntegrityError, OperationalError
-from werkzeug.exceptions import HTTPException
+from flask import Blueprint, Response, request
 
 from engine.ledger import idempotency
 from engine.access import keys
 from engine.clock import iso
-from engine.errors import (Conflict, EngineError, Forbidden, IdempotencyMismatch, InvalidInput, NotFound,
-    Unauthorized)
-from engine.db.storage import become_writer, is_retryable, retrying, write_intent, writing
+from engine.errors import EngineError, Forbidden, InvalidInput, Unauthorized
+from engine.db.storage import become_writer, write_intent
 from extensions import db
+from settings import current_settings, services
 
+from . import pipeline
 from ._json import Param, query_validator, read_json, read_query, validator_for
-
-log = logging.getLogger(__name__)
-
-BASE_STATUSES: dict[type, int] = {
-    InvalidInput: 400,
-    Unauthorized: 401,
-    Forbidden: 403,
-    NotFound: 404,
-    Conflict: 409,
-    IdempotencyMismatch: 422,
-}
+from .pipeline import BASE_STATUSES
 
 
 @dataclass
@@ -114,6 +102,7 @@ class RouteSpec:
     status: int = 200
     responses: dict[int, str] = field(default_factory=dict)
     authenticate: Callable | None = None
+    key_hint: str | None = None  # where this route's API key goes, when not where the dialect's does
 
     def __post_init__(self):
         # Compiled once here: validating a request then costs no compilation.
@@ -140,13 +129,9 @@ def json_response(payload, status: int) -> Response:
     return Response(to_json(payload), status=status, mimetype="application/json")
 
 
-def services():
-    return current_app.extensions["questkit"]
-
-
 def signing_secrets() -> list[str]:
     """Token signing keys, newest last: SECRET_KEY_FALLBACKS then SECRET_KEY."""
-    return [*current_app.config.get("SECRET_KEY_FALLBACKS", []), current_app.config["SECRET_KEY"]]
+    return current_settings().signing_secrets
 
 
 @dataclass
@@ -155,18 +140,19 @@ class Dialect:
     prefix: str
     # The raw key from the request, or None.
     credential: Callable[[], str | None]
+    # Where the key goes, said in every 401: "send it in the X-API-Secret header".
+    key_hint: str
     ok: Callable[[Any], Any]
     error: Callable[[int, str, EngineError | None], Any]
     statuses: dict[type, int] = field(default_factory=lambda: dict(BASE_STATUSES))
-    default_status: dict[str, int] = field(default_factory=lambda: {"POST": 200})
+
+    def __post_init__(self):
+        self.errors = pipeline.Errors(self.error_response, self.statuses)
+
+    def status_of(self, exc: EngineError) -> int:
+        return self.errors.status_of(exc)
 
     # -- errors -------------------------------------------------------------
-    def status_of(self, exc: EngineError) -> int:
-        for cls in type(exc).__mro__:
-            if cls in self.statuses:
-                return self.statuses[cls]
-        return 400
-
     def error_response(self, status: int, message: str, exc: EngineError | None = None) -> Response:
         return json_response(self.error(status, message, exc), status)
 
@@ -174,7 +160,8 @@ class Dialect:
     def route(self, bp: Blueprint, rule: str, method: str = "GET", *, summary: str,
               body: dict | None = None, query: tuple[Param, ...] = (), auth: bool = True,
               publishable: bool = False, writes: bool | None = None, status: int = 200,
-              responses: dict[int, str] | None = None, authenticate: Callable | None = None):
+              responses: dict[int, str] | None = None, authenticate: Callable | None = None,
+              key_hint: str | None = None):
         """Register ``view(ctx, **path_args)`` as ``method rule`` on ``bp``.
 
         ``authenticate(ctx)``, for routes with ``auth=False`` that a user's own
@@ -185,7 +172,7 @@ class Dialect:
         writes = (method != "GET") if writes is None else writes
         late = writes == "late"
         spec = RouteSpec(self, self.prefix + rule, method, summary, body, query, auth, publishable,
-                         status, responses or {}, authenticate)
+                         status, responses or {}, authenticate, key_hint)
         ROUTES.append(spec)
 
         def decorator(view):
@@ -195,14 +182,9 @@ class Dialect:
                 # their first statement a write (the record is claimed first).
                 start_as_writer = bool(writes) and not (
                     late and "Idempotency-Key" not in request.headers and _sqlite())
-                with writing(start_as_writer):
-                    try:
-                        return retrying(lambda: self._attempt(spec, view, path_args,
-                                                              late and not start_as_writer))
-                    except OperationalError:  # still locked after every retry
-                        db.session.rollback()
-                        log.warning("gave up on %s %s after retries", request.method, request.path)
-                        return self.error_response(503, "the database is busy; retry later")
+                return pipeline.run(
+                    lambda unit: self._attempt(unit, spec, view, path_args, late and not start_as_writer),
+                    write=start_as_writer, errors=self.errors)
 
             endpoint.openapi = spec
             bp.add_url_rule(rule, endpoint=view.__name__, view_func=endpoint, methods=[method])
@@ -210,83 +192,71 @@ class Dialect:
 
         return decorator
 
-    def _attempt(self, spec: RouteSpec, view, path_args: dict, late: bool = False) -> Response:
+    def _attempt(self, unit: pipeline.Unit, spec: RouteSpec, view, path_args: dict,
+                 late: bool = False) -> Response:
         session = db.session
+        for name, value in path_args.items():
+            if "\x00" in value:
+                raise InvalidInput(f"{name}: NUL characters are not allowed")
+        # Parse before touching the database (no lock is held while
+        # parsing), but report a bad key before bad input.
         try:
-            for name, value in path_args.items():
-                if "\x00" in value:
-                    raise InvalidInput(f"{name}: NUL characters are not allowed")
-            # Parse before touching the database (no lock is held while
-            # parsing), but report a bad key before bad input.
+            body = read_json(spec.body_validator) if spec.body is not None else None
+            args = read_query(spec.query, spec.query_validator)
+            bad_input = None
+        except InvalidInput as exc:
+            bad_input = exc
+        key = None
+        if spec.auth:
             try:
-                body = read_json(spec.body_validator) if spec.body is not None else None
-                args = read_query(spec.query, spec.query_validator)
-                bad_input = None
-            except InvalidInput as exc:
-                bad_input = exc
-            key = None
-            if spec.auth:
                 key = keys.authenticate(session, self.credential())
-                if key.kind == "publishable" and not spec.publishable:
-                    raise Forbidden("a publishable key can only read games data; use a secret key")
-            if bad_input is not None:
-                raise bad_input
-            ctx = Ctx(org_id=key.org_id if key else None, key=key, body=body, args=args,
-                      now=services().clock.now(), late_writes=late)
-            if spec.authenticate is not None:
-                spec.authenticate(ctx)
-            record = None
-            idem_key = request.headers.get("Idempotency-Key")
-            if spec.method == "POST" and idem_key is not None and ctx.org_id is not None:
-                fp = idempotency.fingerprint(spec.method, request.path,
-                                             request.get_data(cache=True))
-                scoped = idem_key
-                if ctx.idem_scope:  # hashed: the stored key stays short whatever the scope
-                    if not idem_key or len(idem_key) > idempotency.MAX_KEY:
-                        raise InvalidInput(
-                            f"Idempotency-Key must be 1 to {idempotency.MAX_KEY} characters")
-                    scoped = ctx.idem_scope + hashlib.sha256(idem_key.encode()).hexdigest()
-                claimed = idempotency.claim(session, ctx.org_id, scoped, fp, ctx.now)
-                if isinstance(claimed, idempotency.Replay):
-                    session.rollback()
-                    resp = Response(claimed.body, status=claimed.status, mimetype="application/json")
-                    resp.headers["Idempotent-Replayed"] = "true"
-                    return resp
-                record = claimed
-            result = view(ctx, **path_args)
-            resp = self._shape(result, spec.status)
-            if not 200 <= resp.status_code < 300:
-                session.rollback()
+            except Unauthorized as exc:
+                raise Unauthorized(f"{exc.message}: {spec.key_hint or self.key_hint}") from None
+            if key.kind == "publishable" and not spec.publishable:
+                raise Forbidden("a publishable key can only read games data; use a secret key")
+        if bad_input is not None:
+            raise bad_input
+        ctx = Ctx(org_id=key.org_id if key else None, key=key, body=body, args=args,
+                  now=services().clock.now(), late_writes=late)
+        if spec.authenticate is not None:
+            spec.authenticate(ctx)
+        record = None
+        idem_key = request.headers.get("Idempotency-Key")
+        if spec.method == "POST" and idem_key is not None and ctx.org_id is not None:
+            fp = idempotency.fingerprint(spec.method, request.path,
+                                         request.get_data(cache=True))
+            scoped = idem_key
+            if ctx.idem_scope:  # hashed: the stored key stays short whatever the scope
+                if not idem_key or len(idem_key) > idempotency.MAX_KEY:
+                    raise InvalidInput(
+                        f"Idempotency-Key must be 1 to {idempotency.MAX_KEY} characters")
+                scoped = ctx.idem_scope + hashlib.sha256(idem_key.encode()).hexdigest()
+            claimed = idempotency.claim(session, ctx.org_id, scoped, fp, ctx.now)
+            if isinstance(claimed, idempotency.Replay):
+                unit.keep_nothing()
+                resp = Response(claimed.body, status=claimed.status, mimetype="application/json")
+                resp.headers["Idempotent-Replayed"] = "true"
                 return resp
-            if record is not None:
-                idempotency.store(record, resp.status_code, resp.get_data(as_text=True), session)
-            session.commit()
-            if ctx.post_commit:
+            record = claimed
+        result = view(ctx, **path_args)
+        resp = self._shape(result, spec.status)
+        if not 200 <= resp.status_code < 300:
+            unit.keep_nothing()
+            return resp
+        if record is not None:
+            idempotency.store(record, resp.status_code, resp.get_data(as_text=True), session)
+        if ctx.post_commit:
+            def completed(unit: pipeline.Unit) -> None:
                 data = result.data if isinstance(result, Reply) else result
                 for fn in ctx.post_commit:
                     fn(data)
-                resp = self._shape(result, spec.status)
+                unit.answer = self._shape(result, spec.status)
                 if record is not None:  # replays answer what the client was told
-                    idempotency.store(record, resp.status_code, resp.get_data(as_text=True), session)
+                    idempotency.store(record, unit.answer.status_code,
+                                      unit.answer.get_data(as_text=True), session)
                     session.commit()
-            return resp
-        except EngineError as exc:
-            session.rollback()
-            return self.error_response(self.status_of(exc), exc.message, exc)
-        except HTTPException as exc:  # 413 from reading an oversized body, and the like
-            session.rollback()
-            return self.error_response(exc.code or 400, _http_message(exc))
-        except IntegrityError:
-            # A concurrent request created the same thing first; ours changed nothing.
-            session.rollback()
-            log.info("integrity conflict on %s %s", request.method, request.path, exc_info=True)
-            return self.error_response(409, "conflict with a concurrent request; retry it")
-        except OperationalError as exc:
-            session.rollback()
-            if is_retryable(exc):
-                raise  # retrying() runs the request again
-            log.exception("database error on %s %s", request.method, request.path)
-            return self.error_response(503, "the database is unavailable; retry later")
+            unit.after_commit(completed)
+        return resp
 
     def _shape(self, result, status: int) -> Response:
         if isinstance(result, Response):
@@ -298,18 +268,3 @@ class Dialect:
 
 def _sqlite() -> bool:
     return db.engine.dialect.name == "sqlite"
-
-
-def _http_message(exc: HTTPException) -> str:
-    if exc.code == 413:
-        max_len = current_app.config.get("MAX_CONTENT_LENGTH")
-        return f"request body too large (the limit is {max_len} bytes)"
-    return exc.description or exc.name
-
-
-def bearer_token() -> str | None:
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer":
-        return None
-    return token.strip() or None

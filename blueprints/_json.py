@@ -23,6 +23,7 @@ STR = {"type": "string", "minLength": 1, "maxLength": MAX_NAME}
 OPT_STR = {"type": "string", "maxLength": MAX_NAME}
 POINTS = {"type": "integer", "minimum": 1, "maximum": MAX_AMOUNT}
 BOOL = {"type": "boolean"}
+NUMBER = {"type": "number", "minimum": -1e15, "maximum": 1e15}
 ENV = {"type": "string", "enum": ["", "live", "dev"],
        "description": "dev runs against the draft and the sandbox; absent or live is live"}
 
@@ -30,6 +31,19 @@ ENV = {"type": "string", "enum": ["", "live", "dev"],
 def obj(required: list[str], **props) -> dict:
     """An object schema: ``required`` fields must be present; others are ignored."""
     return {"type": "object", "required": required, "properties": props}
+
+
+# The dry run's input (the Management API's and the dashboard's). Values are
+# bounded as in /action/value and /stream/value (counters are BIGINT columns).
+_EVENT = obj(["name"], name=STR, category=STR, data={"type": "object"})
+_VALUE = obj(["aid"], aid=STR, cid=STR, value=NUMBER)
+_STREAM = obj(["stream", "value"], stream=STR, value={**NUMBER, "minimum": 0})
+SIMULATE_BODY = obj(
+    ["account", "platform"], account=STR, platform=STR,
+    events={"type": "array", "items": _EVENT, "maxItems": 1000},
+    values={"type": "array", "items": _VALUE, "maxItems": 1000},
+    streams={"type": "array", "items": _STREAM, "maxItems": 1000},
+)
 
 
 def validator_for(schema: dict):

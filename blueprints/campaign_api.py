@@ -5,7 +5,7 @@ Envelope ``{"success": true, "data": ...}``; errors
 """
 from __future__ import annotations
 
-from flask import Blueprint, current_app
+from flask import Blueprint
 
 from engine.reads import stats, leaderboard, progress
 from engine.definitions import campaigns
@@ -15,23 +15,12 @@ from engine.outbox import webhooks
 from engine.errors import InvalidInput, NotFound
 from engine.ledger import get_balances
 
-from ._api import Ctx, Dialect, Reply, bearer_token, signing_secrets
-from ._json import ACCOUNT, BOOL, ENV, ENV_PARAM, PID, PLATFORM, POINTS, STR, Param, obj
+from settings import current_settings
 
+from ._api import Ctx, Reply, signing_secrets
+from ._json import ACCOUNT, BOOL, ENV, ENV_PARAM, NUMBER, PID, PLATFORM, POINTS, STR, Param, obj
+from .dialects import campaign as campaign_dialect
 
-def _ok(data):
-    return {"success": True, "data": data}
-
-
-def _error(status, message, exc):
-    body = {"success": False, "error": message}
-    issues = getattr(exc, "issues", None)
-    if issues:
-        body["errors"] = issues
-    return body
-
-
-campaign_dialect = Dialect("campaign", "/api/v1", bearer_token, _ok, _error)
 bp = Blueprint("campaign_api", __name__, url_prefix="/api/v1")
 route = campaign_dialect.route
 
@@ -181,7 +170,6 @@ def _outcome_data(outcome, user) -> dict:
             "quests_completed": outcome.quests}
 
 
-NUMBER = {"type": "number", "minimum": -1e15, "maximum": 1e15}
 EVENT_BODY = obj(
     ["account", "platform", "pid", "name"],
     account=STR, platform=STR, pid=STR, name=STR, env=ENV,
@@ -481,4 +469,4 @@ def unregister_hook(ctx: Ctx):
 
 
 def allow_private_webhooks() -> bool:
-    return str(current_app.config.get("WEBHOOK_ALLOW_PRIVATE", "0")).lower() in ("1", "true", "yes")
+    return current_settings().webhook_allow_private

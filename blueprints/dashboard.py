@@ -4,8 +4,13 @@ Server-rendered pages over the same engine functions as the APIs. Every
 page needs a logged-in operator and shows only their organization's objects:
 ids in URLs are always looked up *within* the operator's organization.
 Every POST carries a CSRF token (a form field, or X-CSRF-Token for htmx),
-checked before the view runs. The session cookie is HttpOnly and SameSite;
-dashboard pages may not be framed.
+checked before the view runs. Dashboard pages may not be framed
+(blueprints/security_headers.py).
+
+Operator sessions (flask-login): the session cookie holds only the
+operator's id (signed with SECRET_KEY, old keys from SECRET_KEY_FALLBACKS
+still verify). It is HttpOnly and SameSite=Lax, and Secure when PUBLIC_URL
+is https.
 """
 from __future__ import annotations
 
@@ -14,35 +19,27 @@ import difflib
 import hmac
 import io
 import json
-import logging
 import secrets as random_secrets
+from dataclasses import dataclass
 from functools import wraps
-from pathlib import Path
 
-from flask import (Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request,
-                   session, url_for)
-from flask_login import current_user, login_required, login_user, logout_user
-from sqlalchemy.exc import OperationalError
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, session, url_for
+from flask_login import LoginManager, UserMixin, current_user, login_required, login_user, logout_user
 
 from engine.reads import analytics, stats, progress
 from engine.definitions import campaigns
-from engine.outbox import webhook_delivery, mail, webhooks
-from engine.participation import events, invites, credits, simulate
+from engine.outbox import webhook_delivery, webhooks
+from engine.participation import awards, events, invites, credits, simulate
 from engine.access import keys, operators
 from engine import ledger
-from engine.definitions.branding import brand_of
 from engine.errors import Conflict, EngineError, InvalidInput, NotFound
-from engine.db.storage import in_transaction, writing
 from extensions import db
-from models import User
+from models import Operator, User
+from settings import current_settings, services
 
-from ._api import services
-from ._json import check, parse_json, validator_for
-from .auth import OperatorLogin
-from .management_api import SIMULATE_BODY
-from .play import smtp_settings
+from . import pipeline
+from ._json import SIMULATE_BODY, check, parse_json, validator_for
 
-log = logging.getLogger(__name__)
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 # Ids are BIGINT columns: the routes take no larger number (a 404), which
 # would overflow the query.
@@ -51,6 +48,46 @@ ROW_ID = "int(max=9223372036854775807)"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
 CHART_W, CHART_H = 640, 160
+
+
+# -- operator sessions -----------------------------------------------------------
+
+login_manager = LoginManager()
+login_manager.session_protection = "strong"
+
+
+@dataclass
+class OperatorLogin(UserMixin):
+    id: int
+    org_id: int
+    email: str
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+
+@login_manager.user_loader
+def _load(operator_id: str):
+    try:
+        op = db.session.get(Operator, int(operator_id))
+    except (TypeError, ValueError):
+        return None
+    return OperatorLogin(op.id, op.org_id, op.email) if op else None
+
+
+@login_manager.unauthorized_handler
+def _login_first():
+    return redirect(url_for("dashboard.login", next=request.path))
+
+
+def init_app(app) -> None:
+    login_manager.init_app(app)
+    secure = app.extensions["questkit"].settings.public_url.startswith("https://")
+    # Flask's defaults hold these keys already (SameSite unset): set them unless configured.
+    app.config["SESSION_COOKIE_HTTPONLY"] = True
+    app.config["SESSION_COOKIE_SAMESITE"] = app.config.get("SESSION_COOKIE_SAMESITE") or "Lax"
+    app.config["SESSION_COOKIE_SECURE"] = bool(app.config.get("SESSION_COOKIE_SECURE")) or secure
+    app.config["SESSION_COOKIE_NAME"] = "questkit_session"
 
 
 # -- security --------------------------------------------------------------------
@@ -68,7 +105,6 @@ def _template_helpers():
 
 @bp.before_request
 def _check_csrf():
-    g.csp_nonce = random_secrets.token_urlsafe(16)
     # PostgreSQL text cannot hold U+0000 (a 500 there, stored on SQLite): refused in every field,
     # the path and the query on both databases alike, as the APIs refuse it in their bodies.
     if "\x00" in request.path or any("\x00" in v for src in (request.args, request.form)
@@ -83,21 +119,6 @@ def _check_csrf():
                                    text="Reload the page and try again (the CSRF token was missing or wrong)."), 400
 
 
-@bp.after_request
-def _headers(resp: Response):
-    if "Content-Security-Policy" not in resp.headers:
-        nonce = g.get("csp_nonce", "")
-        resp.headers["Content-Security-Policy"] = (
-            f"default-src 'self'; script-src 'self' 'nonce-{nonce}'; style-src 'self' 'nonce-{nonce}'; "
-            "img-src 'self' https: data:; frame-src 'self'; form-action 'self'; base-uri 'none'; "
-            "frame-ancestors 'none'")
-        resp.headers["X-Frame-Options"] = "DENY"
-    resp.headers["Cache-Control"] = "no-store"
-    resp.headers["Referrer-Policy"] = "same-origin"
-    resp.headers["X-Content-Type-Options"] = "nosniff"
-    return resp
-
-
 def org_id() -> int:
     return current_user.org_id
 
@@ -106,25 +127,53 @@ def now():
     return services().clock.now()
 
 
+def _not_found_page(message: str):
+    return render_template("dashboard/message.html", title="Not found", text=message), 404
+
+
+def _flash_error(status: int, message: str, exc: EngineError | None):
+    """What the engine refuses (a bad code batch, a slug another campaign took before
+    publishing, a message a worker is sending) is the operator's news, not a 500; the
+    pipeline has rolled everything back. Ids outside the organization are unknown: 404."""
+    if status == 404:
+        return _not_found_page(message)
+    flash("The database is busy; nothing was changed. Try again." if status == 503 else message, "error")
+    return redirect(request.referrer or url_for("dashboard.home"))
+
+
+ERRORS = pipeline.Errors(_flash_error, {NotFound: 404}, http=False)
+
+
+def _page_error(status: int, message: str, exc: EngineError | None):
+    if status == 404:
+        return _not_found_page(message)
+    if status == 503:
+        return render_template("dashboard/message.html", title="Please try again in a moment",
+                               text="The database is busy."), 503
+    return render_template("dashboard/message.html", title="This page could not be shown", text=message), status
+
+
+PAGE_ERRORS = pipeline.Errors(_page_error, {NotFound: 404}, http=False)
+
+
 def writes(view):
-    """A POST that writes: one transaction (SQLite's write lock up front),
-    retried on lock failures; engine errors become flash messages."""
+    """A POST that writes: the request pipeline with SQLite's write lock up front;
+    engine errors become flash messages."""
     @wraps(view)
     def wrapper(*args, **kwargs):
-        try:
-            return in_transaction(db.session, lambda: view(*args, **kwargs), write=True)
-        except OperationalError:
-            log.exception("database error in the dashboard")
-            flash("The database is busy; nothing was changed. Try again.", "error")
-            return redirect(request.referrer or url_for("dashboard.home"))
-        except NotFound:
-            raise  # the blueprint's 404 page: ids outside the organization are unknown
-        except EngineError as exc:
-            # What the engine refuses (a bad code batch, a slug another campaign took before
-            # publishing, a message a worker is sending) is the operator's news, not a 500;
-            # in_transaction has rolled everything back.
-            flash(exc.message, "error")
-            return redirect(request.referrer or url_for("dashboard.home"))
+        return pipeline.run(lambda unit: view(*args, **kwargs), write=True, errors=ERRORS)
+    return wrapper
+
+
+def reads(view):
+    """A page that writes nothing: the request pipeline, rolled back; engine errors
+    become a message page with their status."""
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        def work(unit: pipeline.Unit):
+            unit.keep_nothing()
+            return view(*args, **kwargs)
+        return pipeline.run(work, write=False, errors=PAGE_ERRORS)
     return wrapper
 
 
@@ -136,16 +185,19 @@ def login():
         return render_template("dashboard/login.html", error=None)
     email = request.form.get("email", "")
     password = request.form.get("password", "")
-    try:
-        with writing(True):
-            op = operators.login(db.session, email, password, now())
-            db.session.commit()  # a failure is counted, a success clears the count
-    except operators.TooManyAttempts as exc:
-        db.session.rollback()
-        return render_template("dashboard/login.html", error=exc.message, email=email), 429
-    except EngineError as exc:
-        db.session.commit()
-        return render_template("dashboard/login.html", error=exc.message, email=email), 401
+
+    def attempt(unit: pipeline.Unit):
+        try:
+            return operators.login(db.session, email, password, now())
+        except operators.TooManyAttempts as exc:
+            unit.keep_nothing()
+            return render_template("dashboard/login.html", error=exc.message, email=email), 429
+        except EngineError as exc:  # committed: the failure is counted
+            return render_template("dashboard/login.html", error=exc.message, email=email), 401
+
+    op = pipeline.run(attempt, write=True, errors=ERRORS)  # a success clears the count
+    if not isinstance(op, Operator):
+        return op
     session.clear()  # no session fixation: a fresh session (and CSRF token) per login
     login_user(OperatorLogin(op.id, op.org_id, op.email))
     target = request.args.get("next") or ""
@@ -168,6 +220,7 @@ def logout():
 
 @bp.get("")
 @login_required
+@reads
 def home():
     rows = []
     for c in campaigns.list_campaigns(db.session, org_id()):
@@ -175,7 +228,7 @@ def home():
                      "status": (c.live or {}).get("status", "active") if c.live else "draft only",
                      "version": c.version, "draft_differs": c.draft_differs})
     has_keys = bool(keys.list_keys(db.session, org_id()))
-    public = str(current_app.config.get("PUBLIC_URL") or request.host_url).rstrip("/")
+    public = current_settings().base_url()
     return render_template("dashboard/home.html", campaigns=rows, has_keys=has_keys, public=public)
 
 
@@ -185,7 +238,7 @@ def _campaign(pid: str):
 
 @bp.errorhandler(NotFound)
 def _not_found(exc):
-    return render_template("dashboard/message.html", title="Not found", text=exc.message), 404
+    return _not_found_page(exc.message)
 
 
 def _diff(live: dict | None, draft: dict) -> list[dict]:
@@ -202,6 +255,7 @@ def _diff(live: dict | None, draft: dict) -> list[dict]:
 
 @bp.get("/campaigns/<pid>")
 @login_required
+@reads
 def campaign(pid: str):
     c = _campaign(pid)
     return _campaign_page(c, draft_text=json.dumps(c.draft, indent=2, ensure_ascii=False), issues=[])
@@ -214,7 +268,7 @@ def _campaign_page(c, *, draft_text: str, issues: list, status: int = 200):
     return render_template(
         "dashboard/campaign.html", c=c, draft_text=draft_text, issues=issues,
         diff=_diff(c.live, c.draft), changed=len(changed), codes=codes, definition=view.definition,
-        brand=brand_of(view.definition)), status
+        brand=view.compiled.brand), status
 
 
 @bp.post("/campaigns/<pid>/draft")
@@ -276,45 +330,37 @@ def save_settings(pid: str):
 
 
 def _email_message(c, to: str):
-    view = campaigns.view(c, "dev")
-    public = str(current_app.config.get("PUBLIC_URL") or request.host_url).rstrip("/")
-    return mail.play_link_message(
-        to=to, brand=brand_of(view.definition), name="Jane Example", balance=1200,
-        link=f"{public}/play?token=example", expires_at=now(), now=now(),
-        template=view.definition.get("email"), sender=current_app.config.get("SMTP_FROM"))
+    settings = current_settings()
+    return awards.sample_play_link_message(campaigns.view(c, "dev"), to=to, public_url=settings.base_url(),
+                                           now=now(), mailer=settings.mailer())
 
 
 @bp.get("/campaigns/<pid>/email-preview")
 @login_required
+@reads
 def email_preview(pid: str):
     """The draft's play-link e-mail as HTML, framed by the campaign page only."""
     msg = _email_message(_campaign(pid), current_user.email)
-    html = msg.get_body(("html",)).get_content()
-    resp = Response(html, mimetype="text/html")
-    # E-mail HTML carries inline styles; it runs no script and only we may frame it.
-    resp.headers["Content-Security-Policy"] = ("default-src 'none'; style-src 'unsafe-inline'; "
-                                               "img-src https: data:; frame-ancestors 'self'")
-    resp.headers["X-Frame-Options"] = "SAMEORIGIN"
-    return resp
+    return Response(msg.get_body(("html",)).get_content(), mimetype="text/html")
 
 
 @bp.post("/campaigns/<pid>/test-email")
 @login_required
+@reads
 def test_email(pid: str):
     msg = _email_message(_campaign(pid), current_user.email)
     db.session.rollback()
+    # A refusing or unreachable server, or a bad SMTP_PORT, comes back as sent.error.
     try:
-        sent = mail.send_mail(msg, smtp_settings(current_app.config), Path(current_app.instance_path) / "outbox", now())
-    except Exception as exc:  # an SMTP failure is the operator's news, not a 500
-        log.warning("test e-mail failed: %s", exc)
+        sent = current_settings().mailer().send(msg, now())
+    except Exception as exc:  # whatever else fails is the operator's news, not a 500
         flash(f"The test e-mail could not be sent: {exc}", "error")
+        return redirect(url_for("dashboard.campaign", pid=pid) + "#settings")
+    if sent.error:
+        flash(f"The test e-mail could not be sent: {sent.error}", "error")
     else:
-        # mail.deliver never raises: a refusing or unreachable server comes back as sent.error.
-        if sent.error:
-            flash(f"The test e-mail could not be sent: {sent.error}", "error")
-        else:
-            flash(f"Test e-mail sent to {current_user.email}." if sent.sent
-                  else f"No SMTP_HOST: the e-mail was written to {sent.path}.", "success")
+        flash(f"Test e-mail sent to {current_user.email}." if sent.sent
+              else f"No SMTP_HOST: the e-mail was written to {sent.path}.", "success")
     return redirect(url_for("dashboard.campaign", pid=pid) + "#settings")
 
 
@@ -326,8 +372,9 @@ SIMULATION = validator_for(SIMULATE_BODY)
 def run_simulation(pid: str):
     """The dry run of the draft on pasted events; writes nothing (a rolled-back savepoint)."""
     c = _campaign(pid)
-    error, result = None, None
-    try:
+
+    def dry_run(unit: pipeline.Unit):
+        unit.keep_nothing()
         given = parse_json(request.form.get("events", "") or "[]", malformed="not valid JSON",
                            where="not valid JSON")
         if not isinstance(given, list) or not all(isinstance(e, dict) and isinstance(e.get("name"), str)
@@ -340,11 +387,14 @@ def run_simulation(pid: str):
         check(SIMULATION, body)  # typed and bounded as the Management API's dry run is
         result = simulate.simulate(db.session, c, account=body["account"], platform=body["platform"],
                                    now=now(), events_in=given)
-    except EngineError as exc:
-        error = exc.message
-    finally:
-        db.session.rollback()
-    return render_template("dashboard/_simulation.html", result=result, error=error), 400 if error else 200
+        return render_template("dashboard/_simulation.html", result=result, error=None)
+
+    def refused(status: int, message: str, exc: EngineError | None):
+        # Whatever the engine refuses is a 400 here; a busy database keeps its 503.
+        return (render_template("dashboard/_simulation.html", result=None, error=message),
+                status if status >= 500 else 400)
+
+    return pipeline.run(dry_run, write=False, errors=pipeline.Errors(refused, {}, http=False))
 
 
 # -- invite codes ----------------------------------------------------------------
@@ -378,6 +428,7 @@ def release_code(pid: str, code: str):
 
 @bp.get("/campaigns/<pid>/codes.csv")
 @login_required
+@reads
 def export_codes(pid: str):
     c = _campaign(pid)
     out = io.StringIO()
@@ -408,6 +459,7 @@ def _chart(series) -> dict:
 
 @bp.get("/campaigns/<pid>/analytics")
 @login_required
+@reads
 def campaign_analytics(pid: str):
     c = _campaign(pid)
     if c.live is None:
@@ -445,6 +497,7 @@ def _user(c, user_id: int) -> User:
 
 @bp.get(f"/campaigns/<pid>/users/<{ROW_ID}:user_id>")
 @login_required
+@reads
 def user_page(pid: str, user_id: int):
     c = _campaign(pid)
     if c.live is None:
@@ -486,6 +539,7 @@ def adjust_points(pid: str, user_id: int):
 
 @bp.get("/keys")
 @login_required
+@reads
 def key_list():
     return render_template("dashboard/keys.html", keys=keys.list_keys(db.session, org_id()), new_key=None)
 
@@ -512,6 +566,7 @@ def revoke_key(key_id: int):
 
 @bp.get("/webhooks")
 @login_required
+@reads
 def hook_list():
     hooks = webhooks.list_hooks(db.session, org_id())
     return render_template("dashboard/webhooks.html",

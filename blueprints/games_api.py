@@ -17,17 +17,34 @@ from __future__ import annotations
 
 from flask import Blueprint, request
 
+from engine.definitions import campaigns
 from engine.participation import games
-from engine.access import tokens
+from engine.access import tokens, users
+from engine.access.users import INTERNAL_PLATFORM
 from engine.errors import Forbidden, Unauthorized
 from engine.ledger import get_balances
 from models import User
+from settings import services
 
-from ._api import Ctx, Reply, services, signing_secrets
+from ._api import Ctx, Reply, signing_secrets
 from ._json import Param
-from .rewards_api import default_view, known_user, route
+from .dialects import X_API_KEY_HINT, rewards
 
 bp = Blueprint("games_api", __name__, url_prefix="/v1")
+
+
+def route(*args, **kw):
+    """The Rewards dialect's routes; the SDK sends its key in X-API-Key."""
+    return rewards.route(*args, key_hint=X_API_KEY_HINT, **kw)
+
+
+def default_view(ctx: Ctx) -> campaigns.View:
+    return campaigns.default_view(ctx.session, ctx.org_id)
+
+
+def known_user(ctx: Ctx, user_id: str):
+    """The SDK's userId: the account on platform internal (SPEC §1), as the Rewards API's."""
+    return users.get_user(ctx.session, ctx.org_id, user_id, INTERNAL_PLATFORM)
 
 PAGING = (
     Param("page", schema={"type": "integer", "minimum": 1, "maximum": 1_000_000_000},

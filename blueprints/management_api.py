@@ -11,11 +11,10 @@ from engine.definitions import campaigns
 from engine.outbox import webhook_delivery, webhooks
 from engine.participation import invites, simulate
 
-from ._api import Ctx, Dialect, bearer_token
-from .campaign_api import NUMBER, _error, _ok
-from ._json import STR, Param, obj
+from ._api import Ctx
+from ._json import SIMULATE_BODY, Param, obj
+from .dialects import management as management_dialect
 
-management_dialect = Dialect("management", "/api/v1/admin", bearer_token, _ok, _error)
 bp = Blueprint("management_api", __name__, url_prefix="/api/v1/admin")
 route = management_dialect.route
 
@@ -73,18 +72,6 @@ def generate_codes(ctx: Ctx, pid: str):
     codes = invites.generate(ctx.session, campaign, count=b.get("count", 1), prefix=b.get("prefix"),
                              max_uses=b.get("max_uses", 1), now=ctx.now)
     return {"codes": codes}
-
-
-_EVENT = obj(["name"], name=STR, category=STR, data={"type": "object"})
-# Values bounded as in /action/value and /stream/value (counters are BIGINT columns).
-_VALUE = obj(["aid"], aid=STR, cid=STR, value=NUMBER)
-_STREAM = obj(["stream", "value"], stream=STR, value={**NUMBER, "minimum": 0})
-SIMULATE_BODY = obj(
-    ["account", "platform"], account=STR, platform=STR,
-    events={"type": "array", "items": _EVENT, "maxItems": 1000},
-    values={"type": "array", "items": _VALUE, "maxItems": 1000},
-    streams={"type": "array", "items": _STREAM, "maxItems": 1000},
-)
 
 
 @route(bp, "/campaigns/<pid>/simulate", "POST",

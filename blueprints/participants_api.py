@@ -6,36 +6,18 @@ the account on platform `internal`, the Rewards API's userId.
 """
 from __future__ import annotations
 
-from flask import Blueprint, request
+from flask import Blueprint
 
 from engine.definitions import campaigns
 from engine.participation import catalog, participants
 from engine.access import users
-from engine.errors import InsufficientBalance, OutOfStock, UnknownUser
+from engine.errors import UnknownUser
 from engine.access.users import INTERNAL_PLATFORM
+from settings import services
 
-from ._api import BASE_STATUSES, Ctx, Dialect, Reply, services
+from ._api import Ctx, Reply
 from ._json import STR, Param, obj
-
-# The error codes clients branch on: by exception first, then by status.
-ERROR_CODES = {InsufficientBalance: "insufficient_points", OutOfStock: "out_of_stock"}
-STATUS_CODES = {400: "invalid_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-                405: "method_not_allowed", 409: "conflict", 413: "payload_too_large",
-                422: "idempotency_key_reused", 503: "unavailable"}
-
-
-def _ok(data):
-    return data
-
-
-def _error(status, message, exc):
-    code = next((c for cls, c in ERROR_CODES.items() if isinstance(exc, cls)), None)
-    return {"error": {"code": code or STATUS_CODES.get(status, "error"), "message": message}}
-
-
-participants_dialect = Dialect("participants", "/api/v1/gamify",
-                               lambda: request.headers.get("X-API-Key"), _ok, _error,
-                               statuses=dict(BASE_STATUSES))
+from .dialects import participants as participants_dialect
 bp = Blueprint("participants_api", __name__, url_prefix="/api/v1/gamify")
 route = participants_dialect.route
 

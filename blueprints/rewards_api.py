@@ -8,7 +8,7 @@ The Games SDK endpoints (blueprints/games_api.py) share this dialect.
 """
 from __future__ import annotations
 
-from flask import Blueprint, request
+from flask import Blueprint
 
 from engine.definitions import campaigns
 from engine.run import instant_win
@@ -16,26 +16,11 @@ from engine.participation import awards
 from engine.access import users
 from engine.errors import InvalidInput, NotFound, UnknownCampaign
 from engine.access.users import INTERNAL_PLATFORM
+from settings import current_settings, services
 
-from . import play  # the play-link flow
-from ._api import Ctx, Dialect, Reply, services
+from ._api import Ctx, Reply
 from ._json import BOOL, STR, obj
-
-
-def _ok(data):
-    return {"status": "success", "data": data}
-
-
-def _error(status, message, exc):
-    return {"status": "error", "code": status, "message": message}
-
-
-def rewards_key() -> str | None:
-    # Secret keys travel in X-API-Secret; the Games SDK sends X-API-Key.
-    return request.headers.get("X-API-Secret") or request.headers.get("X-API-Key")
-
-
-rewards_dialect = Dialect("rewards", "/v1", rewards_key, _ok, _error)
+from .dialects import rewards as rewards_dialect
 bp = Blueprint("rewards_api", __name__, url_prefix="/v1")
 route = rewards_dialect.route
 
@@ -75,9 +60,21 @@ def award_points(ctx: Ctx):
             "pointsAwarded": made.points, "userBalance": made.balance,
             "reference": b.get("reference"), "createdAt": made.entry.created_at}
     if b.get("sendPlayLink"):
-        data["playLink"] = play.issue_link(ctx, view, user, b.get("linkExpiresInHours", 48))
+        data["playLink"] = _play_link(ctx, view, user, b.get("linkExpiresInHours", 48))
     return Reply({"message": "Points awarded successfully", "code": 201, "status": "success",
                   "data": data}, status=201, raw=True)
+
+
+def _play_link(ctx: Ctx, view: campaigns.View, user, hours) -> dict:
+    """The award's ``playLink``: ``emailSent`` becomes true only once an SMTP
+    server accepted the e-mail, sent after the commit and before the answer
+    is written. A rolled-back award sends nothing."""
+    settings = current_settings()
+    offer = awards.offer_play_link(ctx.session, settings.signing_secrets, view, user, now=ctx.now,
+                                   hours=hours, public_url=settings.base_url(), mailer=settings.mailer())
+    link = {"url": offer.url, "expiresAt": offer.expires_at, "emailSent": False}
+    ctx.after_commit(lambda _data: link.update(emailSent=offer.send_after_commit()))
+    return link
 
 
 EVENT_BODY = obj(["userId", "eventType"], userId=STR, eventType=STR, metadata={"type": "object"})

@@ -7,6 +7,7 @@ after each test.
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -106,6 +107,12 @@ def app(db_url, clock, tmp_path, app_config):
     yield app
     with app.app_context():
         db.engine.dispose()
+
+
+def change_settings(app, **changes) -> None:
+    """Replace some of a running app's settings (settings.Settings fields)."""
+    services = app.extensions["questkit"]
+    services.settings = dataclasses.replace(services.settings, **changes)
 
 
 @pytest.fixture

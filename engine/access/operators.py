@@ -66,6 +66,8 @@ LOCKOUT = timedelta(minutes=15)
 class TooManyAttempts(EngineError):
     """Logins for an address are paused after repeated failures (429)."""
 
+    code = "too_many_attempts"
+
 
 def login(session: Session, email: str, password: str, now: datetime) -> Operator:
     """The operator for these credentials; Unauthorized otherwise.

@@ -17,6 +17,7 @@ from __future__ import annotations
 import secrets as random_secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from urllib.parse import quote
 
 from itsdangerous import BadSignature
 from sqlalchemy import select, update
@@ -36,13 +37,15 @@ MAX_TOKEN = 2000  # far above a real token (ids + a 32-character nonce + signatu
 class PlayLinkError(EngineError):
     """A play link that cannot be used; the message is safe to show its user."""
 
+    code = "play_link_invalid"
+
 
 class PlayLinkExpired(PlayLinkError):
-    pass
+    code = "play_link_expired"
 
 
 class PlayLinkUsed(PlayLinkError):
-    pass
+    code = "play_link_used"
 
 
 class PlayLinkInvalid(PlayLinkError):
@@ -52,9 +55,13 @@ class PlayLinkInvalid(PlayLinkError):
 class PlayLinkTampered(PlayLinkInvalid):
     """Missing, malformed, or not signed by us (a bad signature)."""
 
+    code = "play_link_tampered"
+
 
 class PlayLinkUnknown(PlayLinkInvalid):
     """Signed by us, but no such link (anymore) in its organization."""
+
+    code = "play_link_unknown"
 
 
 @dataclass(frozen=True)
@@ -65,6 +72,11 @@ class IssuedLink:
     @property
     def expires_at(self) -> datetime:
         return self.link.expires_at
+
+
+def url_of(public_url: str, token: str) -> str:
+    """The address a participant opens: ``<PUBLIC_URL>/play?token=…``."""
+    return f"{public_url.rstrip('/')}/play?token={quote(token, safe='')}"
 
 
 def check_hours(hours) -> int:

@@ -13,6 +13,7 @@ from datetime import datetime
 import jmespath
 
 from engine import definitions
+from engine.definitions.branding import Brand, brand_of, safe_url
 from engine.definitions.periods import zone
 
 # What makes an action "the same" across versions: its counters survive a
@@ -43,6 +44,10 @@ class Action:
     stream: str | None = None
     event: tuple[str | None, str, str | None] | None = None  # (category, name, platform)
     query: object | None = None  # compiled JMESPath
+    # What the widget shows: the link to follow (http(s) only), its button, the text.
+    url: str | None = None
+    button_text: str = "Go"
+    description: str | None = None
     raw: dict = field(default_factory=dict, compare=False)
 
 
@@ -93,6 +98,12 @@ class Compiled:
     invite_only: bool
     referee_bonus: int
     referrer_bonus: int
+    has_referrals: bool = False  # the definition has a referrals section
+    brand: Brand | None = None
+    # Who may frame the widget: widget.allowed_origins usable in frame-ancestors (none: anyone).
+    allowed_origins: tuple[str, ...] = ()
+    milestone_names: dict[str, str] = field(default_factory=dict)  # code -> name
+    prize_tiers: tuple[str, ...] = ()  # the instant-win tiers' names, in order
     # Progression (SPEC §2 tiers, badges, streaks, challenges): see engine/progression.py
     tiers: tuple[dict, ...] = ()  # by points_required, lowest first
     badges: tuple[dict, ...] = ()
@@ -129,6 +140,8 @@ def _action(raw: dict, quest: str | None) -> Action:
         stream=raw.get("stream"),
         event=(event.get("category"), event["name"], event.get("platform")) if event else None,
         query=jmespath.compile(query) if query else None,
+        url=safe_url(raw.get("url")), button_text=raw.get("button_text") or "Go",
+        description=raw.get("description"),
         raw=raw,
     )
 
@@ -171,8 +184,20 @@ def compile_definition(doc: dict) -> Compiled:
         invite_only=bool(doc.get("invite_only", False)),
         referee_bonus=int(refs.get("referee_bonus", 0)),
         referrer_bonus=int(refs.get("referrer_bonus", 0)),
+        has_referrals="referrals" in doc,
+        brand=brand_of(doc),
+        allowed_origins=_allowed_origins(doc),
+        milestone_names={m["code"]: m["name"] for m in (doc.get("mechanics") or {}).get("milestones", [])},
+        prize_tiers=tuple(t["name"] for t in ((doc.get("mechanics") or {}).get("instant_win") or {})
+                          .get("tiers", [])),
         **_progression(doc, zone(tz)),
     )
+
+
+def _allowed_origins(doc: dict) -> tuple[str, ...]:
+    origins = (doc.get("widget") or {}).get("allowed_origins") or []
+    return tuple(o for o in origins
+                 if isinstance(o, str) and safe_url(o) and " " not in o and ";" not in o)
 
 
 def _progression(doc: dict, tz) -> dict:

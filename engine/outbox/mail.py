@@ -30,6 +30,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
 from html import escape
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from engine.definitions.branding import Brand
 from engine.errors import InvalidInput
@@ -173,6 +174,14 @@ This link works once and expires at {escape(expiry)}.
 """
 
 
+def sender_domain(public_url: str) -> str:
+    """The domain of ``noreply@``: PUBLIC_URL's host when it is a name, else localhost."""
+    host = urlsplit(public_url).hostname or ""
+    if "." in host and not host.replace(".", "").isdigit():
+        return host
+    return "localhost"
+
+
 # -- delivering ---------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -191,6 +200,61 @@ class MailResult:
     sent: bool  # an SMTP server accepted the message; nothing else counts
     path: Path | None = None  # the .eml written when no SMTP server is configured
     error: str | None = None
+
+
+@dataclass(frozen=True)
+class Mailer:
+    """How e-mail leaves this install: SMTP_* and SMTP_FROM (SPEC §9), and the
+    outbox folder that takes the messages when no SMTP_HOST is set."""
+
+    outbox: Path
+    smtp_host: str = ""
+    smtp_port: str = "25"  # checked at send time: a bad value fails that send, logged
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    sender: str | None = None
+    sender_domain: str = "localhost"
+
+    def send(self, message: EmailMessage, now: datetime) -> MailResult:
+        """Send ``message`` (see :func:`send_mail`); never raises."""
+        host = self.smtp_host.strip()
+        smtp = None
+        if host:
+            try:
+                port = int(str(self.smtp_port or "25").strip())
+            except ValueError:
+                log.warning("SMTP_PORT %r is not a number; e-mail %s not sent", self.smtp_port,
+                            message.get("Message-ID"))
+                return MailResult(sent=False, error=f"SMTP_PORT {self.smtp_port!r} is not a number")
+            smtp = SmtpSettings(host=host, port=port, user=self.smtp_user or None,
+                                password=self.smtp_password or None)
+        return send_mail(message, smtp, self.outbox, now)
+
+
+@dataclass
+class PendingMail:
+    """A message composed inside a transaction, to leave only once it committed.
+
+    Composed before the commit because the ORM objects it reads expire then;
+    sending touches no database. ``message`` is None when it could not be
+    built (logged): the change it belongs to stands without it.
+    """
+
+    message: EmailMessage | None
+    mailer: Mailer
+    now: datetime
+    result: MailResult | None = None
+
+    def send_after_commit(self) -> bool:
+        """Send once; True when an SMTP server accepted the message."""
+        if self.message is None:
+            return False
+        if self.result is None:
+            self.result = self.mailer.send(self.message, self.now)
+            if self.result.path is not None:
+                log.info("no SMTP_HOST: e-mail %s written to %s", self.message.get("Message-ID"),
+                         self.result.path)
+        return self.result.sent
 
 
 class PlaintextLoginRefused(smtplib.SMTPException):

@@ -2,6 +2,7 @@
 and the `default` campaign's user view."""
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -18,6 +19,12 @@ from engine.errors import Conflict, DuplicateReference, NotFound
 from engine.run.settling import milestone_status
 from engine.db.storage import insert_ignore
 from engine.run.tasks import Run
+from engine.access import playlinks, users
+from engine.definitions.branding import brand_of
+from engine.outbox import mail
+from engine.outbox.mail import Mailer, PendingMail
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -112,3 +119,55 @@ def campaign_event(session: Session, campaign, user: User, *, event_type: str, m
         total_points=ledger.get_balances(session, view.campaign.id, user.id, "live").total,
         milestones=milestone_status(Run(session, view, user, now, lock=False)),
         triggered=result.mechanics.triggered, draw=draw)
+
+
+# -- play links (SPEC §7) -----------------------------------------------------------------
+
+@dataclass
+class PlayLinkOffer:
+    """A play link issued in the award's transaction and its e-mail, sent after the commit."""
+
+    url: str
+    expires_at: datetime
+    mail: PendingMail
+
+    def send_after_commit(self) -> bool:
+        """Send the e-mail (call once the award committed); True once a server accepted it."""
+        try:
+            return self.mail.send_after_commit()
+        except Exception:  # the points are paid whatever happens here
+            log.exception("the e-mail for play link %s could not be sent", self.url)
+            return False
+
+
+def offer_play_link(session: Session, secrets: list[str], view: View, user: User, *, now: datetime,
+                    hours, public_url: str, mailer: Mailer) -> PlayLinkOffer:
+    """Issue a play link for ``user`` on ``view``'s campaign and compose its e-mail.
+
+    InvalidInput when the user has no usable e-mail address or ``hours`` is
+    out of range (nothing is issued). A message that cannot be built costs
+    the user nothing: no e-mail, logged. A rolled-back award sends nothing,
+    since the e-mail leaves only through :meth:`PlayLinkOffer.send_after_commit`.
+    """
+    to = mail.check_address(user.email)
+    issued = playlinks.issue_link(session, secrets, org_id=user.org_id, user_id=user.id,
+                                  campaign_id=view.campaign.id, now=now, hours=hours)
+    url = playlinks.url_of(public_url, issued.token)
+    message = None
+    try:
+        message = mail.play_link_message(
+            to=to, brand=brand_of(view.definition), name=users.display_name(user),
+            balance=ledger.get_balances(session, view.campaign.id, user.id, view.env).total,
+            link=url, expires_at=issued.expires_at, now=now, template=view.definition.get("email"),
+            sender=mailer.sender, sender_domain=mailer.sender_domain)
+    except Exception:
+        log.exception("could not build the e-mail for play link %s", issued.link.id)
+    return PlayLinkOffer(url, issued.expires_at, PendingMail(message, mailer, now))
+
+
+def sample_play_link_message(view: View, *, to: str, public_url: str, now: datetime, mailer: Mailer):
+    """The campaign's play-link e-mail filled with example values (previews, test sends)."""
+    return mail.play_link_message(
+        to=to, brand=brand_of(view.definition), name="Jane Example", balance=1200,
+        link=playlinks.url_of(public_url, "example"), expires_at=now, now=now,
+        template=view.definition.get("email"), sender=mailer.sender)

@@ -90,11 +90,11 @@ def claim(session: Session, view: View, user: User, code: str, now: datetime) ->
     mine = session.get(InviteClaim, (view.campaign.id, view.env, user.id))
     if mine is not None:
         which = "this code" if mine.code_id == row.id else "an invite code"
-        raise Conflict(f"this user has already claimed {which} in this campaign")
+        raise Conflict(f"this user has already claimed {which} in this campaign", code="already_claimed")
     uses = session.scalar(select(func.count()).select_from(InviteClaim).where(
         InviteClaim.code_id == row.id, InviteClaim.env == view.env))
     if uses >= row.max_uses:
-        raise Conflict("this invite code has been used up")
+        raise Conflict("this invite code has been used up", code="used_up")
     session.add(InviteClaim(campaign_id=view.campaign.id, env=view.env, user_id=user.id,
                             code_id=row.id, claimed_at=now))
     session.flush()

@@ -87,7 +87,8 @@ def test_missing_or_bad_key_is_401(client, headers):
     r = client.get("/api/v1/user/balance", query_string={"account": "a", "platform": "p", "pid": "default"},
                    headers=headers)
     assert r.status_code == 401
-    assert r.json == {"success": False, "error": "missing or invalid API key"}
+    assert r.json == {"success": False,
+                      "error": "missing or invalid API key: send it in the Authorization header as Bearer <key>"}
 
 
 def test_revoked_key_is_401(app, client, auth, org):

@@ -21,7 +21,7 @@ from engine.access import playlinks, tokens
 from engine.clock import iso
 from extensions import db
 from models import LedgerEntry, PlayLink, User
-from tests.conftest import START
+from tests.conftest import START, change_settings
 from tests.smtp_server import free_port, smtp_server
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -237,7 +237,7 @@ def test_tampered_and_unknown_links_show_the_friendly_page(app, client, rw):
 # -- e-mail delivery --------------------------------------------------------------------------
 
 def test_without_smtp_host_the_email_is_written_as_eml_and_not_sent(app, client, rw, smtp):
-    app.config["SMTP_HOST"] = ""
+    change_settings(app, smtp_host="")
     link = awarded_link(client, rw)
     assert link["emailSent"] is False
     assert smtp.messages == []
@@ -263,7 +263,7 @@ def test_refusing_smtp_server_keeps_the_points_and_reports_not_sent(app, client,
 
 
 def test_unreachable_smtp_server_keeps_the_points(app, client, rw):
-    app.config["SMTP_PORT"] = str(free_port())  # nothing listens there
+    change_settings(app, smtp_port=str(free_port()))  # nothing listens there
     r = award(client, rw)
     assert r.status_code == 201
     assert r.json["data"]["playLink"]["emailSent"] is False
@@ -271,7 +271,7 @@ def test_unreachable_smtp_server_keeps_the_points(app, client, rw):
 
 
 def test_bad_smtp_port_setting_keeps_the_points(app, client, rw):
-    app.config["SMTP_PORT"] = "twenty-five"
+    change_settings(app, smtp_port="twenty-five")
     r = award(client, rw)
     assert r.status_code == 201 and r.json["data"]["playLink"]["emailSent"] is False
     assert balance(client, rw) == 500

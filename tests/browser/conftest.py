@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
+from tests.conftest import change_settings
 from tests.smtp_server import smtp_server
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -68,7 +69,7 @@ def live(app):
     """The app on a real threaded HTTP server; its PUBLIC_URL points at it."""
     httpd = make_server("127.0.0.1", 0, app, threaded=True)
     server = _Server(httpd)
-    app.config["PUBLIC_URL"] = server.url
+    change_settings(app, public_url=server.url)
     yield server
     server.stop()
 

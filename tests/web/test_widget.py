@@ -19,7 +19,7 @@ from engine.access import tokens
 from extensions import db
 from models import Campaign, InviteClaim, LedgerEntry, Play, RefCode, User
 from tests.api.quest_helpers import example, push, summer_doc
-from tests.conftest import START, make_org
+from tests.conftest import START, change_settings, make_org
 from tests.web.html_tree import Node, parse
 
 STATIC = Path(__file__).resolve().parents[2] / "static"
@@ -708,7 +708,7 @@ def test_widget_csp_allows_only_own_and_nonced_scripts(client, auth, summer):
 
 
 def test_api_responses_and_the_play_start_page_may_not_be_framed(app, client, auth, api_key, acme):
-    app.config["SMTP_HOST"] = ""  # the play link's e-mail goes to the outbox folder
+    change_settings(app, smtp_host="")  # the play link's e-mail goes to the outbox folder
     api = client.get("/api/v1/token", query_string={"account": "alice", "platform": "discord"}, headers=auth)
     assert api.status_code == 200 and api.is_json
     rewards = client.post("/v1/points/award", headers={"X-API-Secret": api_key},

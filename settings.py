@@ -1,0 +1,87 @@
+"""The application's settings and services, made once by create_app (app.py).
+
+Defaults, then the environment (SPEC §9 names), then ``test_config``: app.py
+merges the three into ``app.config`` (Flask and Flask-SQLAlchemy read their
+own keys there) and builds one frozen :class:`Settings` from the result. It
+is kept in ``app.extensions`` with the clock and the random source
+(:class:`Services`); the adapters read them through :func:`services` and
+:func:`current_settings`, never ``app.config``.
+"""
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping
+
+from flask import current_app, request
+
+from engine.clock import SystemClock
+from engine.outbox import mail
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    secret_key: str
+    secret_key_fallbacks: tuple[str, ...]
+    public_url: str  # empty: the URL the request came in on
+    smtp_host: str
+    smtp_port: str
+    smtp_user: str | None
+    smtp_password: str | None
+    smtp_from: str | None
+    webhook_allow_private: bool
+    webhook_lease_seconds: float
+    max_content_length: int | None
+    outbox: Path  # .eml files when no SMTP_HOST is set
+
+    @classmethod
+    def from_config(cls, config: Mapping, instance_path: str) -> "Settings":
+        return cls(
+            database_url=config["SQLALCHEMY_DATABASE_URI"],
+            secret_key=config["SECRET_KEY"],
+            secret_key_fallbacks=tuple(config.get("SECRET_KEY_FALLBACKS") or ()),
+            public_url=str(config.get("PUBLIC_URL") or "").rstrip("/"),
+            smtp_host=str(config.get("SMTP_HOST") or ""),
+            smtp_port=str(config.get("SMTP_PORT") or "25"),
+            smtp_user=config.get("SMTP_USER") or None,
+            smtp_password=config.get("SMTP_PASSWORD") or None,
+            smtp_from=config.get("SMTP_FROM") or None,
+            webhook_allow_private=str(config.get("WEBHOOK_ALLOW_PRIVATE", "0")).lower() in ("1", "true", "yes"),
+            webhook_lease_seconds=float(config.get("WEBHOOK_LEASE_SECONDS") or 60),
+            max_content_length=config.get("MAX_CONTENT_LENGTH"),
+            outbox=Path(instance_path) / "outbox",
+        )
+
+    @property
+    def signing_secrets(self) -> list[str]:
+        """Token signing keys, newest last: SECRET_KEY_FALLBACKS then SECRET_KEY."""
+        return [*self.secret_key_fallbacks, self.secret_key]
+
+    def base_url(self) -> str:
+        """PUBLIC_URL, or the URL of the request being served when it is unset."""
+        return self.public_url or request.host_url.rstrip("/")
+
+    def mailer(self) -> mail.Mailer:
+        return mail.Mailer(outbox=self.outbox, smtp_host=self.smtp_host, smtp_port=self.smtp_port,
+                           smtp_user=self.smtp_user, smtp_password=self.smtp_password,
+                           sender=self.smtp_from, sender_domain=mail.sender_domain(self.base_url()))
+
+
+@dataclass
+class Services:
+    """Things the adapters ask the app for, replaceable in tests."""
+
+    settings: Settings
+    clock: object = field(default_factory=SystemClock)
+    # Instant-win draws; tests pass a seeded random.Random.
+    rng: object = field(default_factory=random.SystemRandom)
+
+
+def services() -> Services:
+    return current_app.extensions["questkit"]
+
+
+def current_settings() -> Settings:
+    return services().settings

@@ -1,0 +1,40 @@
+"""The settings object: defaults, then the environment (SPEC §9), then test_config."""
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from app import create_app
+from tests.conftest import app_settings
+
+
+def settings_of(app):
+    return app.extensions["questkit"].settings
+
+
+def test_defaults_then_environment_then_test_config(db_url, clock, tmp_path, monkeypatch):
+    monkeypatch.setenv("PUBLIC_URL", "https://rewards.example.com/")
+    monkeypatch.setenv("SMTP_HOST", "mail.example.com")
+    monkeypatch.setenv("SMTP_FROM", "Acme <rewards@example.com>")
+    monkeypatch.setenv("WEBHOOK_ALLOW_PRIVATE", "1")
+    monkeypatch.setenv("SECRET_KEY_FALLBACKS", "old-1,old-2")
+    app = create_app(app_settings(db_url, clock, tmp_path, SMTP_HOST="smtp.test"))
+    s = settings_of(app)
+    assert s.public_url == "https://rewards.example.com"  # the environment, without its trailing /
+    assert s.smtp_host == "smtp.test"  # test_config wins over the environment
+    assert s.smtp_port == "25"  # the default
+    assert s.smtp_from == "Acme <rewards@example.com>"
+    assert s.webhook_allow_private is True
+    assert s.signing_secrets == ["old-1", "old-2", "test-secret-key"]  # newest last
+    assert s.outbox == tmp_path / "instance" / "outbox"
+    mailer = s.mailer()
+    assert (mailer.smtp_host, mailer.sender, mailer.sender_domain) == (
+        "smtp.test", "Acme <rewards@example.com>", "rewards.example.com")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        s.public_url = "http://elsewhere"
+
+
+def test_a_secure_public_url_makes_the_session_cookie_secure(db_url, clock, tmp_path):
+    app = create_app(app_settings(db_url, clock, tmp_path, PUBLIC_URL="https://rewards.example.com"))
+    assert app.config["SESSION_COOKIE_SECURE"] is True

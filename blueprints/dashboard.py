@@ -9,10 +9,8 @@ dashboard pages may not be framed.
 """
 from __future__ import annotations
 
-import csv
 import difflib
 import hmac
-import io
 import json
 import logging
 import secrets as random_secrets
@@ -24,7 +22,7 @@ from flask import (Blueprint, Response, abort, current_app, flash, g, redirect, 
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy.exc import OperationalError
 
-from engine.reads import analytics, stats, progress
+from engine.reads import analytics, exports, stats, progress
 from engine.definitions import campaigns
 from engine.outbox import webhook_delivery, mail, webhooks
 from engine.participation import events, invites, credits, simulate
@@ -380,13 +378,11 @@ def release_code(pid: str, code: str):
 @login_required
 def export_codes(pid: str):
     c = _campaign(pid)
-    out = io.StringIO()
-    w = csv.writer(out)
-    w.writerow(["code", "max_uses", "uses", "used_by", "created_at"])
-    for cu in invites.list_codes(db.session, campaigns.view(c, "live")) if c.live else []:
-        w.writerow([cu.code.code, cu.code.max_uses, len(cu.users),
-                    " ".join(f"{u.account}@{u.platform}" for u in cu.users), cu.code.created_at.isoformat()])
-    return Response(out.getvalue(), mimetype="text/csv",
+    codes = invites.list_codes(db.session, campaigns.view(c, "live")) if c.live else []
+    text = exports.csv_text(["code", "max_uses", "uses", "used_by", "created_at"], (
+        [cu.code.code, cu.code.max_uses, len(cu.users), " ".join(f"{u.account}@{u.platform}" for u in cu.users),
+         cu.code.created_at.isoformat()] for cu in codes))
+    return Response(text, mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{pid}-codes.csv"'})
 
 

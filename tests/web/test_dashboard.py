@@ -719,6 +719,21 @@ def test_codes_are_generated_listed_claimed_released_and_exported(app, client, d
                    headers=dash.auth))
 
 
+@pytest.mark.parametrize("used_by", ['=HYPERLINK("https://evil.test","x")', "+1+2", "-2+3", "@SUM(A1)"])
+def test_the_codes_csv_writes_a_formula_from_a_participant_as_text(app, client, dash, used_by):
+    """OWASP CSV injection: a cell a spreadsheet would run starts with a single quote (the API
+    trims accounts, so tab and CR starts are checked in tests/engine/reads/test_exports.py)."""
+    push(client, dash.auth, summer_doc())
+    dash.post(f"/dashboard/campaigns/{SUMMER}/codes", {"count": "1", "prefix": "VIP"})
+    [code] = code_rows(dash.page(f"/dashboard/campaigns/{SUMMER}"))
+    ok(client.post("/api/v1/code", json={"code": code, "pid": SUMMER, "used_by": used_by, "platform": "x"},
+                   headers=dash.auth))
+    [row] = list(csv.DictReader(io.StringIO(html_of(dash.page(f"/dashboard/campaigns/{SUMMER}/codes.csv")),
+                                            newline="")))
+    assert row["used_by"] == "'" + used_by + "@x"
+    assert (row["code"], row["uses"]) == (code, "1")
+
+
 @pytest.mark.parametrize("form, message", [
     ({"count": "0"}, "count must be between 1 and 1000"),
     ({"count": "1001"}, "count must be between 1 and 1000"),

@@ -1,6 +1,7 @@
 """The one list of blueprints, and which dialect answers errors under a path."""
 from __future__ import annotations
 
+from ._json import AsciiIntegerConverter
 from . import campaign_api, dashboard, docs, games_api, management_api, participants_api, play, rewards_api, widget
 
 BLUEPRINTS = [campaign_api.bp, management_api.bp, rewards_api.bp, participants_api.bp, games_api.bp,
@@ -15,6 +16,7 @@ DIALECTS = sorted(
 
 
 def register_blueprints(app) -> None:
+    app.url_map.converters["int"] = AsciiIntegerConverter  # before any rule uses it
     for bp in BLUEPRINTS:
         app.register_blueprint(bp)
 

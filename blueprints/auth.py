@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from flask import redirect, request, url_for
 from flask_login import LoginManager, UserMixin
 
+from engine.numbers import parse_int
 from extensions import db
 from models import Operator
 
@@ -31,7 +32,7 @@ class OperatorLogin(UserMixin):
 @login_manager.user_loader
 def _load(operator_id: str):
     try:
-        op = db.session.get(Operator, int(operator_id))
+        op = db.session.get(Operator, parse_int(operator_id))
     except (TypeError, ValueError):
         return None
     return OperatorLogin(op.id, op.org_id, op.email) if op else None

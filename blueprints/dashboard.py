@@ -30,6 +30,7 @@ from engine.access import keys, operators
 from engine import ledger
 from engine.definitions.branding import brand_of
 from engine.errors import Conflict, EngineError, InvalidInput, NotFound
+from engine.numbers import parse_int
 from engine.db.storage import in_transaction, writing
 from extensions import db
 from models import User
@@ -353,8 +354,8 @@ def run_simulation(pid: str):
 def generate_codes(pid: str):
     c = _campaign(pid)
     try:
-        count = int(request.form.get("count", "1"))
-        max_uses = int(request.form.get("max_uses", "1"))
+        count = parse_int(request.form.get("count", "1"))
+        max_uses = parse_int(request.form.get("max_uses", "1"))
     except ValueError:
         flash("count and max uses must be whole numbers", "error")
         return redirect(url_for("dashboard.campaign", pid=pid) + "#codes")
@@ -412,7 +413,7 @@ def campaign_analytics(pid: str):
     view = campaigns.view(c, "live")
     try:
         # Bounded: the offset of a page past 2**63 rows overflows the database's integers (a 500).
-        page = min(max(1, int(request.args.get("page", "1"))), 1_000_000)
+        page = min(max(1, parse_int(request.args.get("page", "1"))), 1_000_000)
     except ValueError:
         page = 1
     search = request.args.get("q", "")[:256]
@@ -463,7 +464,7 @@ def adjust_points(pid: str, user_id: int):
     c = _campaign(pid)
     user = _user(c, user_id)
     try:
-        amount = int(request.form.get("amount", ""))
+        amount = parse_int(request.form.get("amount", ""), negative=True)
     except ValueError:
         flash("the amount must be a whole number (negative to take points away)", "error")
         return redirect(url_for("dashboard.user_page", pid=pid, user_id=user_id))

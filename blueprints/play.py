@@ -31,6 +31,7 @@ from engine.ledger import get_balances
 from engine.access.playlinks import (PlayLinkError, PlayLinkExpired, PlayLinkTampered, PlayLinkUnknown,
     PlayLinkUsed)
 from engine.db.storage import in_transaction
+from engine.numbers import parse_int
 from extensions import db
 from models import Campaign, User
 
@@ -112,7 +113,7 @@ def smtp_settings(config) -> mail.SmtpSettings | None:
     host = (config.get("SMTP_HOST") or "").strip()
     if not host:
         return None
-    port = int(str(config.get("SMTP_PORT") or "25").strip())  # a bad value fails the send, logged
+    port = parse_int(str(config.get("SMTP_PORT") or "25"), name="SMTP_PORT")  # a bad value fails the send, logged
     return mail.SmtpSettings(host=host, port=port, user=config.get("SMTP_USER") or None,
                              password=config.get("SMTP_PASSWORD") or None)
 

@@ -740,6 +740,10 @@ def test_the_codes_csv_writes_a_formula_from_a_participant_as_text(app, client, 
     ({"count": "2", "prefix": "no spaces"}, "prefix must be"),
     ({"count": "2", "max_uses": "0"}, "max_uses must be between"),
     ({"count": "two"}, "whole numbers"),
+    ({"count": "\u0663"}, "whole numbers"),
+    ({"count": "1_0"}, "whole numbers"),
+    ({"count": " 2 "}, "whole numbers"),
+    ({"count": "2", "max_uses": "\u0662"}, "whole numbers"),
 ])
 def test_bad_code_requests_flash_an_error_and_create_nothing(app, client, dash, form, message):
     push(client, dash.auth, summer_doc())
@@ -1026,6 +1030,10 @@ def test_an_adjustment_is_a_ledger_entry_with_operator_and_reason_seen_by_every_
     ({"amount": "50", "reason": "x" * 501}, "at most 500 characters"),
     ({"amount": "fifty", "reason": "typo"}, "whole number"),
     ({"amount": "", "reason": "typo"}, "whole number"),
+    ({"amount": "\u0665\u0660", "reason": "arabic-indic digits"}, "whole number"),
+    ({"amount": "5_0", "reason": "underscore"}, "whole number"),
+    ({"amount": " 50 ", "reason": "spaces"}, "whole number"),
+    ({"amount": "+50", "reason": "plus"}, "whole number"),
     ({"amount": "0", "reason": "nothing"}, "non-zero"),
     ({"amount": "99999999999999", "reason": "absurd"}, "at most"),
 ])
@@ -1322,3 +1330,16 @@ def test_dashboard_pages_may_not_be_framed(app, client, world):
         assert r.headers["Cache-Control"] == "no-store", what
         if r.mimetype == "text/html":
             assert "script-src 'self' 'nonce-" in csp and "unsafe-inline" not in csp.split("script-src")[1], what
+
+
+def test_a_user_id_in_other_scripts_digits_is_not_a_path(app, client, dash):
+    """Path converters take ASCII digits only: /users/٣ is not /users/3."""
+    reward(client, dash.auth, "u-123", 100, "r1", pid="default", platform="internal")
+    uid = user_id(app, dash.org_id, "u-123", "internal")
+    dash.page(f"/dashboard/campaigns/default/users/{uid}")
+    arabic = str(uid).translate(str.maketrans("0123456789", "\u0660\u0661\u0662\u0663\u0664"
+                                                           "\u0665\u0666\u0667\u0668\u0669"))
+    dash.page(f"/dashboard/campaigns/default/users/{arabic}", status=404)
+    r = dash.post(f"/dashboard/campaigns/default/users/{arabic}/adjust", {"amount": "5", "reason": "x"})
+    assert r.status_code == 404
+    assert balance(client, dash.auth, "u-123", "internal", "default")["xp"] == 100

@@ -137,7 +137,7 @@ def login():
     password = request.form.get("password", "")
     try:
         with writing(True):
-            op = operators.login(db.session, email, password, now())
+            op = operators.login(db.session, email, password, now(), client=request.remote_addr)
             db.session.commit()  # a failure is counted, a success clears the count
     except operators.TooManyAttempts as exc:
         db.session.rollback()

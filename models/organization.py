@@ -47,12 +47,15 @@ class Operator(Base):
 
 
 class LoginThrottle(Base):
-    """Failed dashboard logins per e-mail address: after too many, logins
-    for that address wait (checked in the database, so every app server agrees)."""
+    """Failed dashboard logins of one client (its address, an IPv6 client by its /64):
+    one row per e-mail address it tried, and one with ``email`` "" for all of them.
+    Checked in the database, so every app server agrees; rows whose window has
+    passed are deleted as logins go by."""
 
     __tablename__ = "login_throttle"
 
+    client: Mapped[str] = mapped_column(String(64), primary_key=True)
     email: Mapped[str] = mapped_column(String(256), primary_key=True)
     failures: Mapped[int] = mapped_column(default=0)
-    window_start: Mapped[datetime] = mapped_column(UTCDateTime())
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -1,9 +1,10 @@
 """Dashboard operators: e-mail and a salted password hash."""
 from __future__ import annotations
 
+import ipaddress
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -58,42 +59,110 @@ def check_login(session: Session, email: str, password: str) -> Operator | None:
     return op if op is not None and ok else None
 
 
+# Throttling follows OWASP's authentication guidance: it slows the client that
+# fails, never the account, so knowing an operator's address is not enough to
+# lock them out. A client (its address; an IPv6 client by its /64, which one
+# host usually holds whole) gets MAX_FAILURES wrong passwords per e-mail
+# address and MAX_CLIENT_FAILURES in all within FAILURE_WINDOW; past either it
+# waits LOCKOUT for that address, or for every address. The right password
+# from a client that has not been failing always logs in.
 MAX_FAILURES = 5
+MAX_CLIENT_FAILURES = 20
 FAILURE_WINDOW = timedelta(minutes=15)
 LOCKOUT = timedelta(minutes=15)
+CLEANUP_BATCH = 100
+ALL_ADDRESSES = ""  # the email of a client's row that counts every failure
+UNKNOWN_CLIENT = "unknown"
 
 
 class TooManyAttempts(EngineError):
-    """Logins for an address are paused after repeated failures (429)."""
+    """This client's logins (for an address, or all of them) are paused after repeated failures (429)."""
 
 
-def login(session: Session, email: str, password: str, now: datetime) -> Operator:
-    """The operator for these credentials; Unauthorized otherwise.
+def client_key(address) -> str:
+    """The client a failure is counted against: its IP address, an IPv6 one as its /64."""
+    try:
+        ip = ipaddress.ip_address(str(address or "").split("%", 1)[0])
+    except ValueError:
+        return UNKNOWN_CLIENT
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
 
-    After MAX_FAILURES failures within FAILURE_WINDOW, logins for the address
-    are refused for LOCKOUT, even with the right password, so guessing costs
-    time. The caller commits (failures must be counted even though the login
-    fails).
+
+def _stale(now: datetime):
+    return (LoginThrottle.window_start < now - FAILURE_WINDOW) & (
+        LoginThrottle.locked_until.is_(None) | (LoginThrottle.locked_until < now))
+
+
+def clean_up(session: Session, now: datetime, limit: int = CLEANUP_BATCH) -> int:
+    """Delete up to ``limit`` rows whose window and lock have passed: the rows of
+    addresses nobody logs in with (unknown ones included) do not pile up.
+
+    Rows another login holds are skipped (SKIP LOCKED on PostgreSQL), so two
+    logins cleaning up never wait for each other.
     """
-    key = _address(email)[:256]
-    # The address's row exists and is locked before the password is checked, so concurrent
-    # guesses are counted one after another. Without the lock, parallel guesses on PostgreSQL
-    # each read the same count (more than MAX_FAILURES tries) or race to insert the row (a 500);
-    # SQLite's BEGIN IMMEDIATE serializes them anyway.
-    insert_ignore(session, LoginThrottle, {"email": key, "failures": 0, "window_start": now}, ["email"])
-    row = session.scalars(select(LoginThrottle).where(LoginThrottle.email == key).with_for_update()
+    keys = session.execute(select(LoginThrottle.client, LoginThrottle.email).where(_stale(now))
+                           .limit(limit).with_for_update(skip_locked=True)).all()
+    for client, email in keys:
+        session.execute(delete(LoginThrottle).where(LoginThrottle.client == client,
+                                                    LoginThrottle.email == email, _stale(now)))
+    return len(keys)
+
+
+def _locked_row(session: Session, client: str, email: str, now: datetime) -> LoginThrottle:
+    insert_ignore(session, LoginThrottle, {"client": client, "email": email, "failures": 0,
+                                           "window_start": now}, ["client", "email"])
+    row = session.scalars(select(LoginThrottle).where(LoginThrottle.client == client,
+                                                      LoginThrottle.email == email).with_for_update()
                           .execution_options(populate_existing=True)).one()
+    if now - row.window_start > FAILURE_WINDOW and (row.locked_until is None or row.locked_until <= now):
+        row.failures, row.window_start, row.locked_until = 0, now, None
+    return row
+
+
+def _refuse_if_locked(row: LoginThrottle, now: datetime) -> None:
     if row.locked_until is not None and now < row.locked_until:
         wait = int((row.locked_until - now).total_seconds() // 60) + 1
         raise TooManyAttempts(f"too many failed logins; try again in {wait} minutes")
+
+
+def _fail(row: LoginThrottle, limit: int, now: datetime) -> None:
+    row.failures += 1
+    if row.failures >= limit:
+        row.locked_until = now + LOCKOUT
+
+
+def login(session: Session, email: str, password: str, now: datetime, client: str | None = None) -> Operator:
+    """The operator for these credentials; Unauthorized otherwise, TooManyAttempts
+    (before any password is checked) while this client is paused.
+
+    ``client`` is the requester's address (see client_key). The caller commits:
+    failures must be counted even though the login fails.
+    """
+    key = _address(email)[:256]
+    who = client_key(client)
+    clean_up(session, now)
+    # The rows exist and are locked (the client's total first, always in this order) before the
+    # password is checked, so concurrent guesses are counted one after another. Without the lock,
+    # parallel guesses on PostgreSQL each read the same count (more than MAX_FAILURES tries) or race
+    # to insert the row (a 500); SQLite's BEGIN IMMEDIATE serializes them anyway.
+    overall = _locked_row(session, who, ALL_ADDRESSES, now)
+    _refuse_if_locked(overall, now)
+    pair = _locked_row(session, who, key, now)
+    _refuse_if_locked(pair, now)
     op = check_login(session, key, password)
     if op is not None:
-        session.delete(row)
+        # This address's count starts again; the client's total does not, or one account of
+        # its own would let a client try others without end.
+        session.delete(pair)
+        if overall.failures == 0:
+            session.delete(overall)
+        session.flush()
         return op
-    if now - row.window_start > FAILURE_WINDOW:
-        row.failures, row.window_start, row.locked_until = 0, now, None
-    row.failures += 1
-    if row.failures >= MAX_FAILURES:
-        row.locked_until = now + LOCKOUT
+    _fail(overall, MAX_CLIENT_FAILURES, now)
+    _fail(pair, MAX_FAILURES, now)
     session.flush()
     raise Unauthorized("wrong e-mail or password")

@@ -264,7 +264,7 @@ def test_a_wrong_password_is_401_with_a_message_and_logs_nobody_in(app, client, 
     assert path_of(client.get("/dashboard").location) == "/dashboard/login"
 
 
-def test_five_failures_lock_the_address_for_fifteen_minutes_even_for_the_right_password(app, client, org, clock):
+def test_five_failures_pause_the_client_for_that_address_for_fifteen_minutes_even_with_the_password(app, client, org, clock):
     make_operator(app, org[0], OPERATOR)
     make_operator(app, org[0], "other@acme.test")
     d = Dash(client)
@@ -308,6 +308,70 @@ def test_parallel_guesses_get_five_tries_in_all_not_five_each(app, client, org):
         statuses = sorted(pool.map(guess, pages))
     assert statuses == [401] * 5 + [429] * 15
     assert Dash(client).login(OPERATOR).status_code == 429
+
+
+def from_address(app, address: str) -> Dash:
+    """A browser on another machine: its own cookies and REMOTE_ADDR."""
+    c = app.test_client()
+    c.environ_base["REMOTE_ADDR"] = address
+    return Dash(c)
+
+
+ATTACKER, OWNER = "203.0.113.5", "198.51.100.7"
+
+
+def test_failures_pause_the_failing_client_and_never_lock_the_owner_out(app, org, clock):
+    """OWASP: throttle the client that fails, not the account; knowing an operator's e-mail
+    is not enough to lock them out."""
+    make_operator(app, org[0], OPERATOR)
+    attacker = from_address(app, ATTACKER)
+    for _ in range(6):
+        attacker.login(OPERATOR, "guess")
+    assert attacker.login(OPERATOR).status_code == 429  # that client waits, even with the password
+    owner = from_address(app, OWNER)
+    r = owner.login(OPERATOR)
+    assert r.status_code == 302 and path_of(r.location) == "/dashboard"
+    assert owner.client.get("/dashboard").status_code == 200
+    # The owner logging in does not free the attacker's client.
+    assert from_address(app, ATTACKER).login(OPERATOR).status_code == 429
+    clock.advance(minutes=16)
+    assert from_address(app, ATTACKER).login(OPERATOR).status_code == 302
+
+
+def test_one_client_failing_across_many_addresses_is_slowed_for_every_address(app, org, clock):
+    make_operator(app, org[0], OPERATOR)
+    attacker = from_address(app, ATTACKER)
+    statuses = [attacker.login(f"user{i}@acme.test", "guess").status_code for i in range(30)]
+    limit = operators.MAX_CLIENT_FAILURES
+    assert statuses == [401] * limit + [429] * (30 - limit)
+    assert attacker.login(OPERATOR).status_code == 429  # a real account too, from that client
+    assert from_address(app, OWNER).login(OPERATOR).status_code == 302  # not from any other
+    clock.advance(minutes=16)
+    assert from_address(app, ATTACKER).login(OPERATOR).status_code == 302
+
+
+def test_an_ipv6_client_is_counted_by_its_64_prefix(app, org):
+    make_operator(app, org[0], OPERATOR)
+    for i in range(6):  # a new address of the same /64 for every guess
+        from_address(app, f"2001:db8:1:2::{i + 1:x}").login(OPERATOR, "guess")
+    assert from_address(app, "2001:db8:1:2::ffff").login(OPERATOR).status_code == 429
+    assert from_address(app, "2001:db8:1:3::1").login(OPERATOR).status_code == 302
+
+
+def test_rows_of_unknown_addresses_and_old_windows_are_cleaned_up(app, org, clock):
+    from models import LoginThrottle
+    make_operator(app, org[0], OPERATOR)
+    for i in range(5):
+        from_address(app, f"203.0.113.{i + 10}").login(f"nobody{i}@acme.test", "guess")
+    assert count_rows(app, LoginThrottle) == 10  # each client's total, and its address
+    clock.advance(minutes=16)
+    assert from_address(app, OWNER).login(OPERATOR).status_code == 302
+    assert count_rows(app, LoginThrottle) == 0  # a success leaves no row of its own either
+
+
+def count_rows(app, model) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(model))
 
 
 def test_failures_spread_over_more_than_fifteen_minutes_do_not_lock(app, client, org, clock):

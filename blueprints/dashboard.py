@@ -146,7 +146,7 @@ def login():
         db.session.commit()
         return render_template("dashboard/login.html", error=exc.message, email=email), 401
     session.clear()  # no session fixation: a fresh session (and CSRF token) per login
-    login_user(OperatorLogin(op.id, op.org_id, op.email))
+    login_user(OperatorLogin(op.id, op.org_id, op.email, op.session_generation))
     target = request.args.get("next") or ""
     # Only a path of ours: never an open redirect. Control characters (CR/LF) cannot go into a
     # Location header at all (a 500 after a good password), so they fall back to home too.
@@ -157,7 +157,42 @@ def login():
 
 @bp.post("/logout")
 @login_required
+@writes
 def logout():
+    # Ended on the server too: a copy of this cookie opens nothing afterwards.
+    operators.end_sessions_of(db.session, current_user.id)
+    logout_user()
+    session.clear()
+    return redirect(url_for("dashboard.login"))
+
+
+@bp.get("/account")
+@login_required
+def account():
+    return render_template("dashboard/account.html")
+
+
+@bp.post("/account/password")
+@login_required
+@writes
+def change_password():
+    f = request.form
+    if f.get("new_password", "") != f.get("repeat_password", ""):
+        flash("the new passwords differ", "error")
+        return redirect(url_for("dashboard.account"))
+    op = operators.change_password(db.session, current_user.id, f.get("current_password", ""),
+                                   f.get("new_password", ""))
+    # Every other session has ended; this one carries on with the new generation.
+    login_user(OperatorLogin(op.id, op.org_id, op.email, op.session_generation))
+    flash("Password changed. Every other session has been signed out.", "success")
+    return redirect(url_for("dashboard.account"))
+
+
+@bp.post("/account/sign-out-everywhere")
+@login_required
+@writes
+def sign_out_everywhere():
+    operators.end_sessions_of(db.session, current_user.id)
     logout_user()
     session.clear()
     return redirect(url_for("dashboard.login"))

@@ -42,6 +42,9 @@ class Operator(Base):
     email: Mapped[str] = mapped_column(String(256), unique=True)
     password_hash: Mapped[str] = mapped_column(String(256))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Carried in every dashboard session: bumping it (logout, a password change,
+    # "sign out everywhere") ends every session signed with the old value.
+    session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
 
     __table_args__ = (Index("ix_operators_org_email", "org_id", "email"),)
 

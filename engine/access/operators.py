@@ -27,8 +27,7 @@ def create_operator(session: Session, org_id: int, email: str, password: str, no
     email = _address(email)
     if "@" not in email or len(email) > 256:
         raise InvalidInput("a valid e-mail address is required")
-    if not password or len(password) < 8:
-        raise InvalidInput("the password must be at least 8 characters")
+    _check_new_password(password)
     if find_operator(session, email) is not None:
         raise Conflict(f"operator {email} already exists")
     op = Operator(org_id=org_id, email=email, password_hash=generate_password_hash(password),
@@ -43,8 +42,68 @@ def ensure_operator(session: Session, org_id: int, email: str, password: str, no
     op = find_operator(session, email)
     if op is None:
         return create_operator(session, org_id, email, password, now)
+    set_password(session, op, password)
+    return op
+
+
+def _check_new_password(password) -> None:
+    if not isinstance(password, str) or len(password) < 8:
+        raise InvalidInput("the password must be at least 8 characters")
+    if len(password) > 1024:
+        raise InvalidInput("the password must be at most 1024 characters")
+
+
+def set_password(session: Session, op: Operator, password: str) -> None:
+    """A new password; every session of the operator ends (see end_sessions)."""
+    _check_new_password(password)
     op.password_hash = generate_password_hash(password)
+    end_sessions(session, op)
+
+
+def change_password(session: Session, operator_id: int, current: str, new: str) -> Operator:
+    """The operator's own change: the current password first (Unauthorized), then set_password."""
+    op = session.get(Operator, operator_id, with_for_update=True)
+    if op is None or not check_password_hash(op.password_hash, current or ""):
+        raise Unauthorized("the current password is wrong")
+    set_password(session, op, new)
+    return op
+
+
+# -- dashboard sessions ------------------------------------------------------------------
+# A session carries the operator's id, session_generation, when it logged in and
+# when it was last seen (signed, in the cookie). It is valid while the generation
+# is the operator's current one, it was seen within the idle lifetime and it
+# logged in within the absolute one. Ending sessions bumps the generation, so a
+# copy of a cookie taken before that no longer opens anything.
+SESSION_IDLE = timedelta(hours=8)
+SESSION_ABSOLUTE = timedelta(days=7)
+
+
+def end_sessions(session: Session, op: Operator) -> None:
+    """End every session of the operator (logout, a password change, "sign out everywhere")."""
+    op.session_generation = (op.session_generation or 0) + 1
     session.flush()
+
+
+def end_sessions_of(session: Session, operator_id: int) -> None:
+    op = session.get(Operator, operator_id, with_for_update=True)
+    if op is not None:
+        end_sessions(session, op)
+
+
+def session_operator(session: Session, operator_id: int, generation: int, logged_in_at: float,
+                     seen_at: float, now: datetime, *, idle: timedelta = SESSION_IDLE,
+                     absolute: timedelta = SESSION_ABSOLUTE) -> Operator | None:
+    """The operator a session stands for, or None once it has ended (ended on the
+    server, idle longer than ``idle``, or logged in longer than ``absolute`` ago).
+    Times are unix seconds of the engine clock."""
+    ts = now.timestamp()
+    if not (ts - seen_at <= idle.total_seconds() and ts - logged_in_at <= absolute.total_seconds()
+            and logged_in_at <= seen_at <= ts + 60):
+        return None
+    op = session.get(Operator, operator_id)
+    if op is None or op.session_generation != generation:
+        return None
     return op
 
 

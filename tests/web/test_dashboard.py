@@ -384,6 +384,113 @@ def test_failures_spread_over_more_than_fifteen_minutes_do_not_lock(app, client,
     assert d.login(OPERATOR).status_code == 302
 
 
+# -- sessions end on the server ----------------------------------------------------------------------
+
+def session_cookie(dash: Dash) -> str:
+    return dash.client.get_cookie("questkit_session").value
+
+
+def with_cookie(app, value: str):
+    """Another browser holding a copy of a session cookie."""
+    c = app.test_client()
+    c.set_cookie("questkit_session", value)
+    return c
+
+
+def opens_dashboard(client) -> bool:
+    r = client.get("/dashboard")
+    assert r.status_code in (200, 302)
+    return r.status_code == 200
+
+
+def test_a_cookie_copied_before_logout_does_not_open_the_dashboard_afterwards(app, client, dash):
+    copied = session_cookie(dash)
+    assert opens_dashboard(with_cookie(app, copied))
+    r = dash.post("/dashboard/logout")
+    assert r.status_code == 302 and path_of(r.location) == "/dashboard/login"
+    thief = with_cookie(app, copied)
+    r = thief.get("/dashboard")
+    assert r.status_code == 302 and path_of(r.location) == "/dashboard/login"
+    assert not opens_dashboard(client)
+    assert dash.login(OPERATOR).status_code == 302 and opens_dashboard(client)  # a new login works
+
+
+def test_sign_out_everywhere_ends_every_session_of_the_operator_only(app, client, dash, org):
+    make_operator(app, org[0], "other@acme.test")
+    other = Dash(app.test_client())
+    assert other.login("other@acme.test").status_code == 302
+    laptop = Dash(app.test_client())
+    assert laptop.login(OPERATOR).status_code == 302
+    assert dom(dash.page("/dashboard/account")).all("form", action="/dashboard/account/sign-out-everywhere")
+    r = dash.post("/dashboard/account/sign-out-everywhere")
+    assert r.status_code == 302 and path_of(r.location) == "/dashboard/login"
+    assert not opens_dashboard(client) and not opens_dashboard(laptop.client)
+    assert opens_dashboard(other.client)  # another operator's session is not touched
+
+
+def test_a_password_change_ends_every_other_session_and_keeps_this_one(app, client, dash):
+    laptop = Dash(app.test_client())
+    assert laptop.login(OPERATOR).status_code == 302
+    copied = session_cookie(dash)
+    new = "a brand new passphrase"
+    r = dash.post("/dashboard/account/password", {"current_password": PASSWORD, "new_password": new,
+                                                  "repeat_password": new}, follow_redirects=True)
+    assert flashes(r, "success") == ["Password changed. Every other session has been signed out."]
+    assert opens_dashboard(client)
+    assert not opens_dashboard(laptop.client) and not opens_dashboard(with_cookie(app, copied))
+    assert Dash(app.test_client()).login(OPERATOR, PASSWORD).status_code == 401
+    assert Dash(app.test_client()).login(OPERATOR, new).status_code == 302
+
+
+@pytest.mark.parametrize("form, message", [
+    ({"current_password": "wrong", "new_password": "long enough 1", "repeat_password": "long enough 1"},
+     "the current password is wrong"),
+    ({"current_password": PASSWORD, "new_password": "short", "repeat_password": "short"}, "at least 8"),
+    ({"current_password": PASSWORD, "new_password": "long enough 1", "repeat_password": "long enough 2"},
+     "differ"),
+])
+def test_a_refused_password_change_changes_nothing(app, client, dash, form, message):
+    laptop = Dash(app.test_client())
+    assert laptop.login(OPERATOR).status_code == 302
+    r = dash.post("/dashboard/account/password", form, follow_redirects=True)
+    errors = flashes(r, "error")
+    assert len(errors) == 1 and message in errors[0], errors
+    assert opens_dashboard(client) and opens_dashboard(laptop.client)
+    assert Dash(app.test_client()).login(OPERATOR, PASSWORD).status_code == 302
+
+
+def test_a_session_ends_after_eight_idle_hours_and_seven_days_in_all(app, client, dash, clock):
+    copied = session_cookie(dash)
+    clock.advance(hours=7, minutes=59)
+    assert opens_dashboard(client)  # seen: the idle time starts again
+    clock.advance(hours=7, minutes=59)
+    assert opens_dashboard(client)
+    assert not opens_dashboard(with_cookie(app, copied))  # that copy was last seen 16 hours ago
+    while opens_dashboard(client):  # active every 7 hours: open until 7 days after the login
+        assert clock.now() - START <= timedelta(days=7)
+        clock.advance(hours=7)
+    assert timedelta(days=7) < clock.now() - START <= timedelta(days=7, hours=7)
+    assert dash.login(OPERATOR).status_code == 302 and opens_dashboard(client)
+
+
+class TestConfiguredSessionLifetimes:
+    @pytest.fixture
+    def app_config(self):
+        return {"SESSION_IDLE_MINUTES": "30", "SESSION_ABSOLUTE_HOURS": "2"}
+
+    def test_idle_and_absolute_lifetimes_are_settings(self, app, client, dash, clock):
+        clock.advance(minutes=29)
+        assert opens_dashboard(client)
+        clock.advance(minutes=31)
+        assert not opens_dashboard(client)
+        assert dash.login(OPERATOR).status_code == 302
+        for _ in range(4):
+            clock.advance(minutes=25)
+            assert opens_dashboard(client)
+        clock.advance(minutes=25)  # 125 minutes after that login
+        assert not opens_dashboard(client)
+
+
 def test_login_sets_an_httponly_samesite_lax_cookie_and_redirects_to_the_dashboard(app, client, org):
     make_operator(app, org[0], OPERATOR)
     d = Dash(client)
@@ -947,6 +1054,7 @@ def busy(app, client, dash, clock):
                                                  "aid": "daily_login"}, headers=dash.auth))
     for _ in range(5):
         event(client, dash.auth, "alice", data={"bet": 300})
+    assert dash.login(OPERATOR).status_code == 302  # a day idle ended the session (8 hours)
     return dash
 
 

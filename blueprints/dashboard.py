@@ -26,7 +26,7 @@ from engine.reads import analytics, exports, stats, progress
 from engine.definitions import campaigns
 from engine.outbox import webhook_delivery, mail, webhooks
 from engine.participation import events, invites, credits, simulate
-from engine.access import keys, operators
+from engine.access import keys, operators, tokens
 from engine import ledger
 from engine.definitions.branding import brand_of
 from engine.errors import Conflict, EngineError, InvalidInput, NotFound
@@ -511,6 +511,16 @@ def adjust_points(pid: str, user_id: int):
         flash(exc.message, "error")
         return redirect(url_for("dashboard.user_page", pid=pid, user_id=user_id))
     flash(f"Adjusted by {amount:+d}: the balance is now {moved.balances.total}.", "success")
+    return redirect(url_for("dashboard.user_page", pid=pid, user_id=user_id))
+
+
+@bp.post(f"/campaigns/<pid>/users/<{ROW_ID}:user_id>/revoke-tokens")
+@login_required
+@writes
+def revoke_user_tokens(pid: str, user_id: int):
+    user = _user(_campaign(pid), user_id)
+    tokens.revoke_widget_tokens(db.session, user)
+    flash("Every widget token of this user is revoked: the widget asks the partner for a new one.", "success")
     return redirect(url_for("dashboard.user_page", pid=pid, user_id=user_id))
 
 

@@ -112,6 +112,8 @@ def _viewer(session: tokens.WidgetSession, token: str, now) -> Viewer:
     campaign = db.session.get(Campaign, session.campaign_id)
     if user is None or campaign is None or user.org_id != session.org_id or campaign.org_id != session.org_id:
         raise Unauthorized("missing or invalid widget session")
+    if not tokens.session_holds(session, user, now.timestamp()):  # its token revoked or expired
+        raise Unauthorized("missing or invalid widget session")
     view = campaigns.view(campaign, session.env)
     g.frame_ancestors = _frame_ancestors(view.definition)
     return Viewer(user, view, token, now, session.page)
@@ -134,13 +136,10 @@ def _open(pid: str, user_token, env_value, page_url=None):
     page_url = (safe_url(page_url) or "").split("#")[0]
 
     def open_page() -> str:
-        ident = tokens.read_widget_token(secrets, user_token)
+        user, ident = tokens.widget_user(db.session, secrets, user_token, now)  # not expired nor revoked
         env = campaigns.parse_env(env_value)
         campaign = campaigns.get_campaign(db.session, ident.org_id, pid)  # the token's org only
-        user = db.session.get(User, ident.user_id)
-        if user is None or user.org_id != ident.org_id:
-            raise Unauthorized("missing or invalid user token")
-        ws = tokens.WidgetSession(ident.org_id, user.id, campaign.id, env, page_url)
+        ws = tokens.session_from_token(ident, campaign.id, env, page_url)
         return render_page(_viewer(ws, start_session(ws, now), now))
 
     try:

@@ -1,4 +1,4 @@
-"""hardening: login throttle per client and address, operator session generations
+"""hardening: login throttle per client and address, operator session and user token generations
 
 Revision ID: 7c1e5a9d2b40
 Revises: 295515ef939c
@@ -33,9 +33,13 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_login_throttle_window_start'), ['window_start'], unique=False)
     with op.batch_alter_table('operators', schema=None) as batch_op:
         batch_op.add_column(sa.Column('session_generation', sa.Integer(), server_default='0', nullable=False))
+    with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('token_generation', sa.Integer(), server_default='0', nullable=False))
 
 
 def downgrade():
+    with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.drop_column('token_generation')
     with op.batch_alter_table('operators', schema=None) as batch_op:
         batch_op.drop_column('session_generation')
     with op.batch_alter_table('login_throttle', schema=None) as batch_op:

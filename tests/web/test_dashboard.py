@@ -1515,3 +1515,22 @@ def test_a_user_id_in_other_scripts_digits_is_not_a_path(app, client, dash):
     r = dash.post(f"/dashboard/campaigns/default/users/{arabic}/adjust", {"amount": "5", "reason": "x"})
     assert r.status_code == 404
     assert balance(client, dash.auth, "u-123", "internal", "default")["xp"] == 100
+
+
+def test_revoking_a_users_widget_tokens_from_the_user_page(app, client, dash):
+    push(client, dash.auth, summer_doc())
+    q = {"account": "alice", "platform": "discord"}
+    t = ok(client.get("/api/v1/token", query_string=q, headers=dash.auth))["token"]
+    bob = ok(client.get("/api/v1/token", query_string={**q, "account": "bob"}, headers=dash.auth))["token"]
+    assert client.get(f"/widget/{SUMMER}", query_string={"user_token": t}).status_code == 200
+    uid = user_id(app, dash.org_id, "alice", "discord")
+    page = dash.page(f"/dashboard/campaigns/{SUMMER}/users/{uid}")
+    action = f"/dashboard/campaigns/{SUMMER}/users/{uid}/revoke-tokens"
+    assert len(dom(page).all("form", action=action)) == 1
+    r = dash.post(action, follow_redirects=True)
+    assert flashes(r, "success") == [
+        "Every widget token of this user is revoked: the widget asks the partner for a new one."]
+    assert client.get(f"/widget/{SUMMER}", query_string={"user_token": t}).status_code == 401
+    assert client.get(f"/widget/{SUMMER}", query_string={"user_token": bob}).status_code == 200
+    new = ok(client.get("/api/v1/token", query_string=q, headers=dash.auth))["token"]
+    assert client.get(f"/widget/{SUMMER}", query_string={"user_token": new}).status_code == 200

@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 MiB = 1024 * 1024
 ENV_SETTINGS = ("DATABASE_URL", "SECRET_KEY", "SMTP_HOST", "SMTP_PORT", "SMTP_USER",
                 "SMTP_PASSWORD", "SMTP_FROM", "PUBLIC_URL", "WEBHOOK_ALLOW_PRIVATE",
-                "WEBHOOK_LEASE_SECONDS")
+                "WEBHOOK_LEASE_SECONDS", "SESSION_IDLE_MINUTES", "SESSION_ABSOLUTE_HOURS")
 
 
 def create_app(test_config: dict | None = None) -> Flask:

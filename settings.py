@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Mapping
 
 from flask import current_app, request
 
+from engine.access import operators
 from engine.clock import SystemClock
+from engine.numbers import parse_int
 from engine.outbox import mail
 
 
@@ -27,7 +30,7 @@ class Settings:
     secret_key_fallbacks: tuple[str, ...]
     public_url: str  # empty: the URL the request came in on
     smtp_host: str
-    smtp_port: str
+    smtp_port: str  # text: the mailer reads it at send time (a bad value fails that send, logged)
     smtp_user: str | None
     smtp_password: str | None
     smtp_from: str | None
@@ -35,6 +38,9 @@ class Settings:
     webhook_lease_seconds: float
     max_content_length: int | None
     outbox: Path  # .eml files when no SMTP_HOST is set
+    # A dashboard session ends this long after its last request, and this long after its login.
+    session_idle: timedelta = operators.SESSION_IDLE
+    session_absolute: timedelta = operators.SESSION_ABSOLUTE
 
     @classmethod
     def from_config(cls, config: Mapping, instance_path: str) -> "Settings":
@@ -52,6 +58,8 @@ class Settings:
             webhook_lease_seconds=float(config.get("WEBHOOK_LEASE_SECONDS") or 60),
             max_content_length=config.get("MAX_CONTENT_LENGTH"),
             outbox=Path(instance_path) / "outbox",
+            session_idle=_lifetime(config, "SESSION_IDLE_MINUTES", "minutes", operators.SESSION_IDLE),
+            session_absolute=_lifetime(config, "SESSION_ABSOLUTE_HOURS", "hours", operators.SESSION_ABSOLUTE),
         )
 
     @property
@@ -67,6 +75,15 @@ class Settings:
         return mail.Mailer(outbox=self.outbox, smtp_host=self.smtp_host, smtp_port=self.smtp_port,
                            smtp_user=self.smtp_user, smtp_password=self.smtp_password,
                            sender=self.smtp_from, sender_domain=mail.sender_domain(self.base_url()))
+
+
+def _lifetime(config: Mapping, name: str, unit: str, default: timedelta) -> timedelta:
+    """A whole number of ``unit`` in ASCII digits; unset: ``default``. A bad value
+    fails create_app, not the first request."""
+    value = config.get(name)
+    if not value:
+        return default
+    return timedelta(**{unit: parse_int(str(value), name=name)})
 
 
 @dataclass

@@ -9,6 +9,7 @@ participant widget's page, also shown by a spent play link).
 """
 from __future__ import annotations
 
+from ._json import AsciiIntegerConverter
 from . import campaign_api, dashboard, docs, games_api, management_api, participants_api, play, rewards_api, widget
 from .dialects import dialect_for
 
@@ -19,6 +20,7 @@ __all__ = ["BLUEPRINTS", "dialect_for", "register_blueprints"]
 
 
 def register_blueprints(app) -> None:
+    app.url_map.converters["int"] = AsciiIntegerConverter  # before any rule uses it
     dashboard.init_app(app)
     for bp in BLUEPRINTS:
         app.register_blueprint(bp)

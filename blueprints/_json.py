@@ -12,9 +12,12 @@ import math
 from dataclasses import dataclass, field
 
 from flask import request
+from werkzeug.routing import IntegerConverter
+
 from engine.definitions import make_validator, schema_issues
 from engine.errors import InvalidInput
 from engine.ledger import MAX_AMOUNT
+from engine.numbers import NotAnInteger, parse_int
 
 MAX_NAME = 256
 
@@ -145,9 +148,9 @@ def read_query(params: tuple[Param, ...], validator) -> dict:
             out[p.name] = None
             continue
         if p.schema.get("type") == "integer":
-            try:
-                value = int(value, 10)
-            except ValueError:
+            try:  # ASCII digits only: int() would also take "٣", "1_0" and " 7 "
+                value = parse_int(value, negative=True, name=p.name)
+            except NotAnInteger:
                 raise InvalidInput(f"{p.name}: must be an integer",
                                    [{"path": p.name, "message": "must be an integer"}]) from None
         elif p.schema.get("type") == "boolean":
@@ -166,3 +169,19 @@ ACCOUNT = Param("account", True, description="the user's account")
 PLATFORM = Param("platform", True, description="the user's platform")
 PID = Param("pid", True, description="the campaign id")
 ENV_PARAM = Param("env", False, ENV, "dev: the draft and its sandbox")
+
+
+class AsciiIntegerConverter(IntegerConverter):
+    """``<int:...>`` path segments in ASCII digits only: werkzeug's matches ``\\d+``,
+    which takes any script's digits (/users/٣)."""
+
+    regex = r"[0-9]+"
+
+    @property
+    def signed_regex(self) -> str:
+        return r"-?[0-9]+"
+
+    def num_convert(self, value):
+        if isinstance(value, int):  # url_for(..., user_id=3)
+            return int(value)
+        return parse_int(value, negative=self.signed)

@@ -42,14 +42,19 @@ def _writer(ctx: Ctx, account, platform):
 
 # -- user token -------------------------------------------------------------
 
-@route(bp, "/token", summary="Permanent widget token for a user (registers the user)",
-       query=(ACCOUNT, PLATFORM, Param("name", description="display name; defaults to the account")),
+@route(bp, "/token", summary="Widget token for a user (registers the user): permanent unless expires_in",
+       query=(ACCOUNT, PLATFORM, Param("name", description="display name; defaults to the account"),
+              Param("expires_in", schema={"type": "integer", "minimum": tokens.MIN_EXPIRES_IN,
+                                          "maximum": tokens.MAX_EXPIRES_IN},
+                    description="seconds until the token stops working; absent: permanent. "
+                                "Any token stops working when the user's tokens are revoked")),
        writes=True)
 def token(ctx: Ctx):
     a = ctx.args
     user = users.ensure_user(ctx.session, ctx.org_id, a["account"], a["platform"], ctx.now,
                              name=a["name"])
-    return {"token": tokens.make_widget_token(signing_secrets(), ctx.org_id, user.id)}
+    token, expires_at = tokens.issue_widget_token(signing_secrets(), user, ctx.now, a["expires_in"])
+    return {"token": token, **({"expires_at": expires_at} if expires_at else {})}
 
 
 # -- balances -----------------------------------------------------------------

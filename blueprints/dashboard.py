@@ -7,32 +7,35 @@ Every POST carries a CSRF token (a form field, or X-CSRF-Token for htmx),
 checked before the view runs. Dashboard pages may not be framed
 (blueprints/security_headers.py).
 
-Operator sessions (flask-login): the session cookie holds only the
-operator's id (signed with SECRET_KEY, old keys from SECRET_KEY_FALLBACKS
-still verify). It is HttpOnly and SameSite=Lax, and Secure when PUBLIC_URL
-is https.
+Operator sessions (flask-login): the session cookie (signed with SECRET_KEY,
+old keys from SECRET_KEY_FALLBACKS still verify) holds the operator's id with
+their session generation, when they logged in and when they were last seen;
+engine.access.operators decides whether that session still holds (ended on
+the server, or its idle or absolute lifetime passed: SESSION_IDLE_MINUTES,
+SESSION_ABSOLUTE_HOURS in settings.py). It is HttpOnly and SameSite=Lax, and
+Secure when PUBLIC_URL is https.
 """
 from __future__ import annotations
 
-import csv
 import difflib
 import hmac
-import io
 import json
 import secrets as random_secrets
 from dataclasses import dataclass
 from functools import wraps
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, session, url_for
-from flask_login import LoginManager, UserMixin, current_user, login_required, login_user, logout_user
+from flask_login import (LoginManager, UserMixin, current_user, login_required, login_user, logout_user,
+    user_logged_in)
 
-from engine.reads import analytics, stats, progress
+from engine.reads import analytics, exports, stats, progress
 from engine.definitions import campaigns
 from engine.outbox import webhook_delivery, webhooks
 from engine.participation import awards, events, invites, credits, simulate
-from engine.access import keys, operators
+from engine.access import keys, operators, tokens
 from engine import ledger
 from engine.errors import Conflict, EngineError, InvalidInput, NotFound
+from engine.numbers import NotAnInteger, parse_int
 from extensions import db
 from models import Operator, User
 from settings import current_settings, services
@@ -54,6 +57,8 @@ CHART_W, CHART_H = 640, 160
 
 login_manager = LoginManager()
 login_manager.session_protection = "strong"
+LOGGED_IN_AT, SEEN_AT = "qk_login_at", "qk_seen_at"
+SEEN_STEP = 60  # seconds: the cookie is re-sent with a new "last seen" at most once a minute
 
 
 @dataclass
@@ -61,18 +66,32 @@ class OperatorLogin(UserMixin):
     id: int
     org_id: int
     email: str
+    generation: int = 0
 
     def get_id(self) -> str:
-        return str(self.id)
+        return f"{self.id}.{self.generation}"
 
 
 @login_manager.user_loader
-def _load(operator_id: str):
+def _load(user_id: str):
     try:
-        op = db.session.get(Operator, int(operator_id))
-    except (TypeError, ValueError):
+        operator_id, generation = (parse_int(part) for part in str(user_id).split("."))
+        logged_in_at, seen_at = float(session[LOGGED_IN_AT]), float(session[SEEN_AT])
+    except (NotAnInteger, KeyError, TypeError, ValueError):
+        return None  # a session of another shape (or none): logged out
+    settings, at = current_settings(), now()
+    op = operators.session_operator(db.session, operator_id, generation, logged_in_at, seen_at, at,
+                                    idle=settings.session_idle, absolute=settings.session_absolute)
+    if op is None:
         return None
-    return OperatorLogin(op.id, op.org_id, op.email) if op else None
+    if at.timestamp() - seen_at >= SEEN_STEP:
+        session[SEEN_AT] = at.timestamp()
+    return OperatorLogin(op.id, op.org_id, op.email, op.session_generation)
+
+
+@user_logged_in.connect
+def _stamp(app, user, **_):
+    session[LOGGED_IN_AT] = session[SEEN_AT] = now().timestamp()
 
 
 @login_manager.unauthorized_handler
@@ -188,7 +207,7 @@ def login():
 
     def attempt(unit: pipeline.Unit):
         try:
-            return operators.login(db.session, email, password, now())
+            return operators.login(db.session, email, password, now(), client=request.remote_addr)
         except operators.TooManyAttempts as exc:
             unit.keep_nothing()
             return render_template("dashboard/login.html", error=exc.message, email=email), 429
@@ -199,7 +218,7 @@ def login():
     if not isinstance(op, Operator):
         return op
     session.clear()  # no session fixation: a fresh session (and CSRF token) per login
-    login_user(OperatorLogin(op.id, op.org_id, op.email))
+    login_user(OperatorLogin(op.id, op.org_id, op.email, op.session_generation))
     target = request.args.get("next") or ""
     # Only a path of ours: never an open redirect. Control characters (CR/LF) cannot go into a
     # Location header at all (a 500 after a good password), so they fall back to home too.
@@ -210,7 +229,43 @@ def login():
 
 @bp.post("/logout")
 @login_required
+@writes
 def logout():
+    # Ended on the server too: a copy of this cookie opens nothing afterwards.
+    operators.end_sessions_of(db.session, current_user.id)
+    logout_user()
+    session.clear()
+    return redirect(url_for("dashboard.login"))
+
+
+@bp.get("/account")
+@login_required
+@reads
+def account():
+    return render_template("dashboard/account.html")
+
+
+@bp.post("/account/password")
+@login_required
+@writes
+def change_password():
+    f = request.form
+    if f.get("new_password", "") != f.get("repeat_password", ""):
+        flash("the new passwords differ", "error")
+        return redirect(url_for("dashboard.account"))
+    op = operators.change_password(db.session, current_user.id, f.get("current_password", ""),
+                                   f.get("new_password", ""))
+    # Every other session has ended; this one carries on with the new generation.
+    login_user(OperatorLogin(op.id, op.org_id, op.email, op.session_generation))
+    flash("Password changed. Every other session has been signed out.", "success")
+    return redirect(url_for("dashboard.account"))
+
+
+@bp.post("/account/sign-out-everywhere")
+@login_required
+@writes
+def sign_out_everywhere():
+    operators.end_sessions_of(db.session, current_user.id)
     logout_user()
     session.clear()
     return redirect(url_for("dashboard.login"))
@@ -405,8 +460,8 @@ def run_simulation(pid: str):
 def generate_codes(pid: str):
     c = _campaign(pid)
     try:
-        count = int(request.form.get("count", "1"))
-        max_uses = int(request.form.get("max_uses", "1"))
+        count = parse_int(request.form.get("count", "1"))
+        max_uses = parse_int(request.form.get("max_uses", "1"))
     except ValueError:
         flash("count and max uses must be whole numbers", "error")
         return redirect(url_for("dashboard.campaign", pid=pid) + "#codes")
@@ -431,13 +486,11 @@ def release_code(pid: str, code: str):
 @reads
 def export_codes(pid: str):
     c = _campaign(pid)
-    out = io.StringIO()
-    w = csv.writer(out)
-    w.writerow(["code", "max_uses", "uses", "used_by", "created_at"])
-    for cu in invites.list_codes(db.session, campaigns.view(c, "live")) if c.live else []:
-        w.writerow([cu.code.code, cu.code.max_uses, len(cu.users),
-                    " ".join(f"{u.account}@{u.platform}" for u in cu.users), cu.code.created_at.isoformat()])
-    return Response(out.getvalue(), mimetype="text/csv",
+    codes = invites.list_codes(db.session, campaigns.view(c, "live")) if c.live else []
+    text = exports.csv_text(["code", "max_uses", "uses", "used_by", "created_at"], (
+        [cu.code.code, cu.code.max_uses, len(cu.users), " ".join(f"{u.account}@{u.platform}" for u in cu.users),
+         cu.code.created_at.isoformat()] for cu in codes))
+    return Response(text, mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{pid}-codes.csv"'})
 
 
@@ -468,7 +521,7 @@ def campaign_analytics(pid: str):
     view = campaigns.view(c, "live")
     try:
         # Bounded: the offset of a page past 2**63 rows overflows the database's integers (a 500).
-        page = min(max(1, int(request.args.get("page", "1"))), 1_000_000)
+        page = min(max(1, parse_int(request.args.get("page", "1"))), 1_000_000)
     except ValueError:
         page = 1
     search = request.args.get("q", "")[:256]
@@ -520,7 +573,7 @@ def adjust_points(pid: str, user_id: int):
     c = _campaign(pid)
     user = _user(c, user_id)
     try:
-        amount = int(request.form.get("amount", ""))
+        amount = parse_int(request.form.get("amount", ""), negative=True)
     except ValueError:
         flash("the amount must be a whole number (negative to take points away)", "error")
         return redirect(url_for("dashboard.user_page", pid=pid, user_id=user_id))
@@ -532,6 +585,16 @@ def adjust_points(pid: str, user_id: int):
         flash(exc.message, "error")
         return redirect(url_for("dashboard.user_page", pid=pid, user_id=user_id))
     flash(f"Adjusted by {amount:+d}: the balance is now {moved.balances.total}.", "success")
+    return redirect(url_for("dashboard.user_page", pid=pid, user_id=user_id))
+
+
+@bp.post(f"/campaigns/<pid>/users/<{ROW_ID}:user_id>/revoke-tokens")
+@login_required
+@writes
+def revoke_user_tokens(pid: str, user_id: int):
+    user = _user(_campaign(pid), user_id)
+    tokens.revoke_widget_tokens(db.session, user)
+    flash("Every widget token of this user is revoked: the widget asks the partner for a new one.", "success")
     return redirect(url_for("dashboard.user_page", pid=pid, user_id=user_id))
 
 

@@ -159,8 +159,8 @@ def _player(ctx: Ctx) -> None:
         raise Unauthorized("playing needs the user's widget token or play session "
                            "(Authorization: Bearer <token>)")
     try:
-        ident = tokens.read_widget_token(signing_secrets(), token)
-        org_id, user_id, campaign_id = ident.org_id, ident.user_id, None
+        user, _ = tokens.widget_user(ctx.session, signing_secrets(), token, ctx.now)  # not expired nor revoked
+        org_id, user_id, campaign_id = user.org_id, user.id, None
     except Unauthorized:
         try:
             ps = tokens.read_play_session(signing_secrets(), token, now_ts=ctx.now.timestamp())

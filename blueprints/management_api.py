@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from flask import Blueprint
 
+from engine.access import tokens, users
 from engine.definitions import campaigns
 from engine.outbox import webhook_delivery, webhooks
 from engine.participation import invites, simulate
@@ -106,3 +107,12 @@ def hook_messages(ctx: Ctx, hook_id: str):
 def redeliver_message(ctx: Ctx, msg_id: str):
     message = webhook_delivery.redeliver(ctx.session, ctx.org_id, msg_id, ctx.now)
     return {"id": message.msg_id, "status": message.status, "next_attempt_at": message.next_attempt_at}
+
+
+@route(bp, "/users/<platform>/<account>/revoke-tokens", "POST",
+       summary="Revoke every widget token of a user (and the widget sessions started from them)",
+       responses={404: "unknown user"})
+def revoke_user_tokens(ctx: Ctx, platform: str, account: str):
+    user = users.get_user(ctx.session, ctx.org_id, account, platform)
+    tokens.revoke_widget_tokens(ctx.session, user)
+    return {"account": user.account, "platform": user.platform, "revoked_at": ctx.now}

@@ -28,7 +28,6 @@ from engine.definitions.branding import safe_url
 from engine.errors import Conflict, EngineError, InsufficientBalance, NotFound, Unauthorized
 from engine.participation import events, games, invites
 from extensions import db
-from models import User
 from settings import current_settings, services
 
 from . import pipeline
@@ -77,13 +76,10 @@ def _open(pid: str, user_token, env_value, page_url=None):
     page_url = (safe_url(page_url) or "").split("#")[0]
 
     def open_page(unit) -> str:
-        ident = tokens.read_widget_token(secrets, user_token)
+        user, ident = tokens.widget_user(db.session, secrets, user_token, now)  # not expired nor revoked
         env = campaigns.parse_env(env_value)
         campaign = campaigns.get_campaign(db.session, ident.org_id, pid)  # the token's org only
-        user = db.session.get(User, ident.user_id)
-        if user is None or user.org_id != ident.org_id:
-            raise Unauthorized("missing or invalid user token")
-        ws = tokens.WidgetSession(ident.org_id, user.id, campaign.id, env, page_url)
+        ws = tokens.session_from_token(ident, campaign.id, env, page_url)
         return render_page(viewer_for(ws, start_session(ws, now), now))
 
     # A write: the page may create the user's referral id.

@@ -54,10 +54,13 @@ class Viewer:
 
 
 def viewer_for(session: tokens.WidgetSession, token: str, now) -> Viewer:
-    """The viewer a widget session names; Unauthorized when its user or campaign is gone."""
+    """The viewer a widget session names; Unauthorized when its user or campaign is gone,
+    or the widget token it started from was revoked or has expired."""
     user = db.session.get(User, session.user_id)
     campaign = db.session.get(Campaign, session.campaign_id)
     if user is None or campaign is None or user.org_id != session.org_id or campaign.org_id != session.org_id:
+        raise Unauthorized("missing or invalid widget session")
+    if not tokens.session_holds(session, user, now.timestamp()):  # its token revoked or expired
         raise Unauthorized("missing or invalid widget session")
     view = campaigns.view(campaign, session.env)
     allow_framing_by(view.compiled.allowed_origins)

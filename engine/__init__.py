@@ -12,6 +12,7 @@ Packages, lowest first (each imports only those before it):
 - ``participation`` what partners and users do: events, credits, referrals, invites,
                     catalog claims, game plays, award rules, participants, dry runs
 
-``errors`` (typed errors every adapter maps by code) and ``clock`` (the one
-source of time) sit beside them. Engine functions flush; the caller commits.
+``errors`` (typed errors every adapter maps by code), ``clock`` (the one
+source of time) and ``numbers`` (whole numbers read from text, ASCII digits
+only) sit beside them. Engine functions flush; the caller commits.
 """

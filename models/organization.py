@@ -42,17 +42,23 @@ class Operator(Base):
     email: Mapped[str] = mapped_column(String(256), unique=True)
     password_hash: Mapped[str] = mapped_column(String(256))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Carried in every dashboard session: bumping it (logout, a password change,
+    # "sign out everywhere") ends every session signed with the old value.
+    session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
 
     __table_args__ = (Index("ix_operators_org_email", "org_id", "email"),)
 
 
 class LoginThrottle(Base):
-    """Failed dashboard logins per e-mail address: after too many, logins
-    for that address wait (checked in the database, so every app server agrees)."""
+    """Failed dashboard logins of one client (its address, an IPv6 client by its /64):
+    one row per e-mail address it tried, and one with ``email`` "" for all of them.
+    Checked in the database, so every app server agrees; rows whose window has
+    passed are deleted as logins go by."""
 
     __tablename__ = "login_throttle"
 
+    client: Mapped[str] = mapped_column(String(64), primary_key=True)
     email: Mapped[str] = mapped_column(String(256), primary_key=True)
     failures: Mapped[int] = mapped_column(default=0)
-    window_start: Mapped[datetime] = mapped_column(UTCDateTime())
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())

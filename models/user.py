@@ -21,5 +21,7 @@ class User(Base):
     avatar: Mapped[str | None] = mapped_column(String(2048))
     attributes: Mapped[dict] = mapped_column(JSONType, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Widget tokens carry it; revoking them bumps it (engine.access.tokens).
+    token_generation: Mapped[int] = mapped_column(default=0, server_default="0")
 
     __table_args__ = (UniqueConstraint("org_id", "account", "platform"),)

@@ -48,7 +48,7 @@ def _identity(org_id: int, account, platform) -> dict:
 
 def _new_user(now: datetime) -> dict:
     """A new user's columns besides their identity."""
-    return {"created_at": now, "attributes": {}}
+    return {"created_at": now, "attributes": {}, "token_generation": 0}
 
 
 def find_user(session: Session, org_id: int, account, platform) -> User | None:

@@ -34,6 +34,7 @@ from urllib.parse import urlsplit
 
 from engine.definitions.branding import Brand
 from engine.errors import InvalidInput
+from engine.numbers import NotAnInteger, parse_int
 
 log = logging.getLogger(__name__)
 
@@ -221,8 +222,9 @@ class Mailer:
         smtp = None
         if host:
             try:
-                port = int(str(self.smtp_port or "25").strip())
-            except ValueError:
+                # ASCII digits only: int() would also take "٢٥", "2_5" and " 25 "
+                port = parse_int(str(self.smtp_port or "25"), name="SMTP_PORT")
+            except NotAnInteger:
                 log.warning("SMTP_PORT %r is not a number; e-mail %s not sent", self.smtp_port,
                             message.get("Message-ID"))
                 return MailResult(sent=False, error=f"SMTP_PORT {self.smtp_port!r} is not a number")

@@ -33,33 +33,78 @@ TYPES = ("task.completed", "quest.completed", "points.rewarded", "points.withdra
 # -- addresses ----------------------------------------------------------------------
 
 NAT64 = ipaddress.ip_network("64:ff9b::/96")
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
-def is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    """Global, and so is any IPv4 address an IPv6 one carries inside it.
+def _carried(address: Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 one reaches: mapped, 6to4, Teredo, NAT64, ::a.b.c.d."""
+    if not isinstance(address, ipaddress.IPv6Address):
+        return []
+    embedded = [address.ipv4_mapped, address.sixtofour, address.teredo[1] if address.teredo else None]
+    # NAT64, or the compatible form ::a.b.c.d (of which :: and ::1 are not: they carry no host)
+    if address in NAT64 or (int(address) >> 32 == 0 and int(address) > 1):
+        embedded.append(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
+    return [v4 for v4 in embedded if v4 is not None]
 
-    ``is_global`` alone passes ::ffff:127.0.0.1-style embeddings (mapped,
-    6to4, Teredo, NAT64, the deprecated compatible form ::a.b.c.d), which
-    reach the embedded address.
+
+THIS_NETWORK = ipaddress.ip_network("0.0.0.0/8")
+
+
+def is_unreachable(address: Address) -> bool:
+    """Multicast, unspecified ("this network", 0.0.0.0/8), broadcast or reserved
+    (240.0.0.0/4 holds 255.255.255.255), itself or in the IPv4 address it carries:
+    never one host's webhook endpoint, so refused even where private addresses are
+    allowed. (IPv6's reserved blocks also hold ::1 and the IPv4-carrying forms, which
+    are judged by what they carry; is_public refuses the rest.)"""
+    if address.is_multicast or address.is_unspecified:
+        return True
+    if isinstance(address, ipaddress.IPv4Address):
+        return address.is_reserved or address in THIS_NETWORK
+    return any(is_unreachable(v4) for v4 in _carried(address))
+
+
+def is_public(address: Address) -> bool:
+    """Global, not multicast or reserved, and so is any IPv4 address an IPv6 one
+    carries inside it.
+
+    ``is_global`` alone passes multicast (224.0.0.1, ff02::1), unassigned IPv6
+    blocks, and ::ffff:127.0.0.1-style embeddings (mapped, 6to4, Teredo, NAT64,
+    the deprecated compatible form ::a.b.c.d), which reach the embedded address.
     """
-    if not address.is_global:
+    if not address.is_global or is_unreachable(address):
         return False
-    if isinstance(address, ipaddress.IPv6Address):
-        embedded = [address.ipv4_mapped, address.sixtofour,
-                    address.teredo[1] if address.teredo else None]
-        if address in NAT64 or int(address) >> 32 == 0:  # NAT64, or ::a.b.c.d
-            embedded.append(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
-        return all(v4 is None or v4.is_global for v4 in embedded)
-    return True
+    carried = _carried(address)
+    if isinstance(address, ipaddress.IPv6Address) and address.is_reserved and not carried:
+        return False
+    return all(v4.is_global for v4 in carried)
+
+
+def _numeric_addresses(hostname: str, port: int) -> list[Address]:
+    """The addresses a numeric host stands for (1.2.3.4, ff02::1, and the forms the
+    resolver also reads as numbers: 2130706433, 0x7f.1), without asking DNS; none for a name."""
+    try:
+        infos = socket.getaddrinfo(hostname, port, proto=socket.IPPROTO_TCP, flags=socket.AI_NUMERICHOST)
+    except (socket.gaierror, UnicodeError, ValueError):
+        return []
+    return [ipaddress.ip_address(info[4][0].split("%", 1)[0]) for info in infos]
+
 
 def check_uri(uri: str, allow_private: bool) -> list[str]:
     """https to public addresses only, unless allow_private (development, tests).
+
+    ``uri`` is checked exactly as it is stored and sent: any control character
+    or whitespace is refused (urlsplit would drop a tab, CR or LF and check a
+    different address). Multicast, unspecified, broadcast and reserved
+    addresses are refused even with allow_private, which admits http,
+    loopback and private addresses; with it a host name is not resolved.
 
     Checked at registration and again before every delivery: a name that
     resolved to a public address yesterday may point inside today. Returns
     the addresses checked (none when allow_private), so the worker connects
     to exactly those and never to a second, unchecked DNS answer.
     """
+    if not isinstance(uri, str) or any(ch.isspace() or not ch.isprintable() for ch in uri):
+        raise InvalidInput("uri must not contain whitespace or control characters")
     try:
         parts = urlsplit(uri)
         port = parts.port
@@ -71,6 +116,9 @@ def check_uri(uri: str, allow_private: bool) -> list[str]:
                            else "uri must be an http(s):// URL")
     if parts.username or parts.password:
         raise InvalidInput("uri must not carry credentials")
+    if any(is_unreachable(a) for a in _numeric_addresses(parts.hostname, port or 443)):
+        raise InvalidInput(f"uri host {parts.hostname!r} is a multicast, broadcast, unspecified "
+                           "or reserved address")
     if allow_private:
         return []
     try:

@@ -1,2 +1,2 @@
 """Read-only views: a user's progress and activity, leaderboards, the
-dashboard's analytics, campaign-wide figures."""
+dashboard's analytics, campaign-wide figures, CSV exports."""

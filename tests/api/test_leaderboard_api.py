@@ -99,6 +99,9 @@ def test_v2_needs_account_and_platform(client, auth, summer, q):
     ({"offset": -1}, "offset"), ({"offset": "x"}, "offset"), ({"offset": 1.5}, "offset"),
     ({"around": 0}, "around"), ({"around": 51}, "around"), ({"around": "y"}, "around"),
     ({"env": "qa"}, "env"),
+    # ASCII digits only: int() reads each of these as a number
+    ({"limit": "\u0661\u0660"}, "limit"), ({"limit": "1_0"}, "limit"), ({"limit": " 7 "}, "limit"),
+    ({"limit": "+7"}, "limit"), ({"offset": "\u0663"}, "offset"), ({"around": "\uff13"}, "around"),
 ])
 def test_v2_bad_paging_is_400(client, auth, summer, q, message):
     assert message in board(client, auth, status=400, **me(), **q)

@@ -795,6 +795,54 @@ def test_a_private_hook_is_refused_at_delivery_when_the_app_runs_without_the_set
     assert len(receiver.received()) == 1
 
 
+NEVER_AN_ENDPOINT = [
+    "https://224.0.0.1/h", "https://239.255.255.250/h", "https://[ff02::1]/h", "https://[ff0e::1]/h",
+    "https://0.0.0.0/h", "https://[::]/h", "https://255.255.255.255/h", "https://240.0.0.1/h",
+    "https://[::ffff:224.0.0.1]/h", "https://3758096385/h",  # 224.0.0.1 in decimal
+    "http://224.0.0.1:9/h", "http://0.0.0.0:9/h", "http://[ff02::1]:9/h",
+]
+NOT_AS_SENT = [
+    "https://93.184.216.34/h\r\nX-Injected: 1", "https://93.184.216.34/h\n", "https://93.184.216.34/h\r",
+    "https://93.184.216.34/a\tb", "https://93.184.216.34/a b", " https://93.184.216.34/h",
+    "https://93.184.216.34/h\x0b", "https://93.184.216.34/h\x7f", "https://93.184.216.34/h\u2028",
+    "http://127.0.0.1:9/h\r\nX-Injected: 1", "http://127.0.0.1:9/a\tb", "http://127.0.0.1:9/\u00a0",
+]
+
+
+@pytest.mark.parametrize("uri", NEVER_AN_ENDPOINT + NOT_AS_SENT)
+def test_multicast_broadcast_reserved_and_control_characters_are_refused_with_or_without_the_setting(
+        app, strict_app, client, auth, uri):
+    for c in (client, strict_app.test_client()):  # WEBHOOK_ALLOW_PRIVATE=1, then 0
+        assert "uri" in err(register(c, auth, uri), 400)
+    assert count(app, Hook) == 0
+
+
+@pytest.mark.parametrize("uri", ["https://224.0.0.1/h", "https://[ff02::1]/h", "http://0.0.0.0:9/h",
+                                 "http://127.0.0.1:9/h\r\nX-Injected: 1"])
+def test_a_stored_hook_to_such_an_address_is_refused_at_delivery(app, client, auth, uri):
+    ok(register(client, auth, "http://127.0.0.1:9/hook"))
+    with app.app_context():  # a row written before these checks existed, or by hand
+        db.session.execute(Hook.__table__.update().values(uri=uri))
+        db.session.commit()
+    reward(client, auth, "alice", 5, "r1")
+    assert work(app) == 1  # the setting is on: only the address itself is refused
+    [m] = log(client, auth)["messages"]
+    [attempt] = m["log"]
+    assert attempt["status_code"] is None and attempt["error"].startswith("refused")
+
+
+@pytest.mark.parametrize("literal", ["224.0.0.1", "ff02::1", "ff0e::1", "0.0.0.0", "::", "255.255.255.255",
+                                  "240.0.0.1", "::ffff:224.0.0.1", "2002:e000:1::", "0.1.2.3"])
+def test_multicast_unspecified_broadcast_and_reserved_addresses_are_not_public(literal):
+    address = ipaddress.ip_address(literal)
+    assert webhooks.is_public(address) is False and webhooks.is_unreachable(address) is True
+
+
+def test_loopback_and_private_addresses_are_not_unreachable_only_private():
+    for literal in ("127.0.0.1", "10.1.2.3", "::1", "::ffff:127.0.0.1", "8.8.8.8", "2001:4860:4860::8888"):
+        assert webhooks.is_unreachable(ipaddress.ip_address(literal)) is False
+
+
 def test_the_address_checked_is_the_address_connected_to(strict_app, auth, monkeypatch):
     """DNS rebinding: a name that resolves to a public address when checked must not reach
     loopback through a second lookup when the worker connects (SPEC §11)."""
@@ -900,6 +948,7 @@ def test_deleting_an_unknown_hook_is_404(app, client, auth):
     ("8.8.8.8", True), ("127.0.0.1", False), ("10.1.2.3", False), ("2001:4860:4860::8888", True),
     ("::ffff:127.0.0.1", False), ("::127.0.0.1", False), ("64:ff9b::a00:1", False),
     ("64:ff9b::808:808", True), ("2002:7f00:1::", False), ("2002:808:808::", True), ("::1", False),
+    ("4000::1", False), ("::ffff:8.8.8.8", True),
 ])
 def test_ipv6_forms_that_carry_a_private_ipv4_address_are_not_public(text, public):
     import ipaddress

@@ -264,7 +264,7 @@ def test_a_wrong_password_is_401_with_a_message_and_logs_nobody_in(app, client, 
     assert path_of(client.get("/dashboard").location) == "/dashboard/login"
 
 
-def test_five_failures_lock_the_address_for_fifteen_minutes_even_for_the_right_password(app, client, org, clock):
+def test_five_failures_pause_the_client_for_that_address_for_fifteen_minutes_even_with_the_password(app, client, org, clock):
     make_operator(app, org[0], OPERATOR)
     make_operator(app, org[0], "other@acme.test")
     d = Dash(client)
@@ -310,6 +310,70 @@ def test_parallel_guesses_get_five_tries_in_all_not_five_each(app, client, org):
     assert Dash(client).login(OPERATOR).status_code == 429
 
 
+def from_address(app, address: str) -> Dash:
+    """A browser on another machine: its own cookies and REMOTE_ADDR."""
+    c = app.test_client()
+    c.environ_base["REMOTE_ADDR"] = address
+    return Dash(c)
+
+
+ATTACKER, OWNER = "203.0.113.5", "198.51.100.7"
+
+
+def test_failures_pause_the_failing_client_and_never_lock_the_owner_out(app, org, clock):
+    """OWASP: throttle the client that fails, not the account; knowing an operator's e-mail
+    is not enough to lock them out."""
+    make_operator(app, org[0], OPERATOR)
+    attacker = from_address(app, ATTACKER)
+    for _ in range(6):
+        attacker.login(OPERATOR, "guess")
+    assert attacker.login(OPERATOR).status_code == 429  # that client waits, even with the password
+    owner = from_address(app, OWNER)
+    r = owner.login(OPERATOR)
+    assert r.status_code == 302 and path_of(r.location) == "/dashboard"
+    assert owner.client.get("/dashboard").status_code == 200
+    # The owner logging in does not free the attacker's client.
+    assert from_address(app, ATTACKER).login(OPERATOR).status_code == 429
+    clock.advance(minutes=16)
+    assert from_address(app, ATTACKER).login(OPERATOR).status_code == 302
+
+
+def test_one_client_failing_across_many_addresses_is_slowed_for_every_address(app, org, clock):
+    make_operator(app, org[0], OPERATOR)
+    attacker = from_address(app, ATTACKER)
+    statuses = [attacker.login(f"user{i}@acme.test", "guess").status_code for i in range(30)]
+    limit = operators.MAX_CLIENT_FAILURES
+    assert statuses == [401] * limit + [429] * (30 - limit)
+    assert attacker.login(OPERATOR).status_code == 429  # a real account too, from that client
+    assert from_address(app, OWNER).login(OPERATOR).status_code == 302  # not from any other
+    clock.advance(minutes=16)
+    assert from_address(app, ATTACKER).login(OPERATOR).status_code == 302
+
+
+def test_an_ipv6_client_is_counted_by_its_64_prefix(app, org):
+    make_operator(app, org[0], OPERATOR)
+    for i in range(6):  # a new address of the same /64 for every guess
+        from_address(app, f"2001:db8:1:2::{i + 1:x}").login(OPERATOR, "guess")
+    assert from_address(app, "2001:db8:1:2::ffff").login(OPERATOR).status_code == 429
+    assert from_address(app, "2001:db8:1:3::1").login(OPERATOR).status_code == 302
+
+
+def test_rows_of_unknown_addresses_and_old_windows_are_cleaned_up(app, org, clock):
+    from models import LoginThrottle
+    make_operator(app, org[0], OPERATOR)
+    for i in range(5):
+        from_address(app, f"203.0.113.{i + 10}").login(f"nobody{i}@acme.test", "guess")
+    assert count_rows(app, LoginThrottle) == 10  # each client's total, and its address
+    clock.advance(minutes=16)
+    assert from_address(app, OWNER).login(OPERATOR).status_code == 302
+    assert count_rows(app, LoginThrottle) == 0  # a success leaves no row of its own either
+
+
+def count_rows(app, model) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(model))
+
+
 def test_failures_spread_over_more_than_fifteen_minutes_do_not_lock(app, client, org, clock):
     make_operator(app, org[0], OPERATOR)
     d = Dash(client)
@@ -318,6 +382,113 @@ def test_failures_spread_over_more_than_fifteen_minutes_do_not_lock(app, client,
     clock.advance(minutes=16)
     assert d.login(OPERATOR, "guess").status_code == 401  # a new window: one failure
     assert d.login(OPERATOR).status_code == 302
+
+
+# -- sessions end on the server ----------------------------------------------------------------------
+
+def session_cookie(dash: Dash) -> str:
+    return dash.client.get_cookie("questkit_session").value
+
+
+def with_cookie(app, value: str):
+    """Another browser holding a copy of a session cookie."""
+    c = app.test_client()
+    c.set_cookie("questkit_session", value)
+    return c
+
+
+def opens_dashboard(client) -> bool:
+    r = client.get("/dashboard")
+    assert r.status_code in (200, 302)
+    return r.status_code == 200
+
+
+def test_a_cookie_copied_before_logout_does_not_open_the_dashboard_afterwards(app, client, dash):
+    copied = session_cookie(dash)
+    assert opens_dashboard(with_cookie(app, copied))
+    r = dash.post("/dashboard/logout")
+    assert r.status_code == 302 and path_of(r.location) == "/dashboard/login"
+    thief = with_cookie(app, copied)
+    r = thief.get("/dashboard")
+    assert r.status_code == 302 and path_of(r.location) == "/dashboard/login"
+    assert not opens_dashboard(client)
+    assert dash.login(OPERATOR).status_code == 302 and opens_dashboard(client)  # a new login works
+
+
+def test_sign_out_everywhere_ends_every_session_of_the_operator_only(app, client, dash, org):
+    make_operator(app, org[0], "other@acme.test")
+    other = Dash(app.test_client())
+    assert other.login("other@acme.test").status_code == 302
+    laptop = Dash(app.test_client())
+    assert laptop.login(OPERATOR).status_code == 302
+    assert dom(dash.page("/dashboard/account")).all("form", action="/dashboard/account/sign-out-everywhere")
+    r = dash.post("/dashboard/account/sign-out-everywhere")
+    assert r.status_code == 302 and path_of(r.location) == "/dashboard/login"
+    assert not opens_dashboard(client) and not opens_dashboard(laptop.client)
+    assert opens_dashboard(other.client)  # another operator's session is not touched
+
+
+def test_a_password_change_ends_every_other_session_and_keeps_this_one(app, client, dash):
+    laptop = Dash(app.test_client())
+    assert laptop.login(OPERATOR).status_code == 302
+    copied = session_cookie(dash)
+    new = "a brand new passphrase"
+    r = dash.post("/dashboard/account/password", {"current_password": PASSWORD, "new_password": new,
+                                                  "repeat_password": new}, follow_redirects=True)
+    assert flashes(r, "success") == ["Password changed. Every other session has been signed out."]
+    assert opens_dashboard(client)
+    assert not opens_dashboard(laptop.client) and not opens_dashboard(with_cookie(app, copied))
+    assert Dash(app.test_client()).login(OPERATOR, PASSWORD).status_code == 401
+    assert Dash(app.test_client()).login(OPERATOR, new).status_code == 302
+
+
+@pytest.mark.parametrize("form, message", [
+    ({"current_password": "wrong", "new_password": "long enough 1", "repeat_password": "long enough 1"},
+     "the current password is wrong"),
+    ({"current_password": PASSWORD, "new_password": "short", "repeat_password": "short"}, "at least 8"),
+    ({"current_password": PASSWORD, "new_password": "long enough 1", "repeat_password": "long enough 2"},
+     "differ"),
+])
+def test_a_refused_password_change_changes_nothing(app, client, dash, form, message):
+    laptop = Dash(app.test_client())
+    assert laptop.login(OPERATOR).status_code == 302
+    r = dash.post("/dashboard/account/password", form, follow_redirects=True)
+    errors = flashes(r, "error")
+    assert len(errors) == 1 and message in errors[0], errors
+    assert opens_dashboard(client) and opens_dashboard(laptop.client)
+    assert Dash(app.test_client()).login(OPERATOR, PASSWORD).status_code == 302
+
+
+def test_a_session_ends_after_eight_idle_hours_and_seven_days_in_all(app, client, dash, clock):
+    copied = session_cookie(dash)
+    clock.advance(hours=7, minutes=59)
+    assert opens_dashboard(client)  # seen: the idle time starts again
+    clock.advance(hours=7, minutes=59)
+    assert opens_dashboard(client)
+    assert not opens_dashboard(with_cookie(app, copied))  # that copy was last seen 16 hours ago
+    while opens_dashboard(client):  # active every 7 hours: open until 7 days after the login
+        assert clock.now() - START <= timedelta(days=7)
+        clock.advance(hours=7)
+    assert timedelta(days=7) < clock.now() - START <= timedelta(days=7, hours=7)
+    assert dash.login(OPERATOR).status_code == 302 and opens_dashboard(client)
+
+
+class TestConfiguredSessionLifetimes:
+    @pytest.fixture
+    def app_config(self):
+        return {"SESSION_IDLE_MINUTES": "30", "SESSION_ABSOLUTE_HOURS": "2"}
+
+    def test_idle_and_absolute_lifetimes_are_settings(self, app, client, dash, clock):
+        clock.advance(minutes=29)
+        assert opens_dashboard(client)
+        clock.advance(minutes=31)
+        assert not opens_dashboard(client)
+        assert dash.login(OPERATOR).status_code == 302
+        for _ in range(4):
+            clock.advance(minutes=25)
+            assert opens_dashboard(client)
+        clock.advance(minutes=25)  # 125 minutes after that login
+        assert not opens_dashboard(client)
 
 
 def test_login_sets_an_httponly_samesite_lax_cookie_and_redirects_to_the_dashboard(app, client, org):
@@ -719,12 +890,31 @@ def test_codes_are_generated_listed_claimed_released_and_exported(app, client, d
                    headers=dash.auth))
 
 
+@pytest.mark.parametrize("used_by", ['=HYPERLINK("https://evil.test","x")', "+1+2", "-2+3", "@SUM(A1)"])
+def test_the_codes_csv_writes_a_formula_from_a_participant_as_text(app, client, dash, used_by):
+    """OWASP CSV injection: a cell a spreadsheet would run starts with a single quote (the API
+    trims accounts, so tab and CR starts are checked in tests/engine/reads/test_exports.py)."""
+    push(client, dash.auth, summer_doc())
+    dash.post(f"/dashboard/campaigns/{SUMMER}/codes", {"count": "1", "prefix": "VIP"})
+    [code] = code_rows(dash.page(f"/dashboard/campaigns/{SUMMER}"))
+    ok(client.post("/api/v1/code", json={"code": code, "pid": SUMMER, "used_by": used_by, "platform": "x"},
+                   headers=dash.auth))
+    [row] = list(csv.DictReader(io.StringIO(html_of(dash.page(f"/dashboard/campaigns/{SUMMER}/codes.csv")),
+                                            newline="")))
+    assert row["used_by"] == "'" + used_by + "@x"
+    assert (row["code"], row["uses"]) == (code, "1")
+
+
 @pytest.mark.parametrize("form, message", [
     ({"count": "0"}, "count must be between 1 and 1000"),
     ({"count": "1001"}, "count must be between 1 and 1000"),
     ({"count": "2", "prefix": "no spaces"}, "prefix must be"),
     ({"count": "2", "max_uses": "0"}, "max_uses must be between"),
     ({"count": "two"}, "whole numbers"),
+    ({"count": "\u0663"}, "whole numbers"),
+    ({"count": "1_0"}, "whole numbers"),
+    ({"count": " 2 "}, "whole numbers"),
+    ({"count": "2", "max_uses": "\u0662"}, "whole numbers"),
 ])
 def test_bad_code_requests_flash_an_error_and_create_nothing(app, client, dash, form, message):
     push(client, dash.auth, summer_doc())
@@ -864,6 +1054,7 @@ def busy(app, client, dash, clock):
                                                  "aid": "daily_login"}, headers=dash.auth))
     for _ in range(5):
         event(client, dash.auth, "alice", data={"bet": 300})
+    assert dash.login(OPERATOR).status_code == 302  # a day idle ended the session (8 hours)
     return dash
 
 
@@ -1011,6 +1202,10 @@ def test_an_adjustment_is_a_ledger_entry_with_operator_and_reason_seen_by_every_
     ({"amount": "50", "reason": "x" * 501}, "at most 500 characters"),
     ({"amount": "fifty", "reason": "typo"}, "whole number"),
     ({"amount": "", "reason": "typo"}, "whole number"),
+    ({"amount": "\u0665\u0660", "reason": "arabic-indic digits"}, "whole number"),
+    ({"amount": "5_0", "reason": "underscore"}, "whole number"),
+    ({"amount": " 50 ", "reason": "spaces"}, "whole number"),
+    ({"amount": "+50", "reason": "plus"}, "whole number"),
     ({"amount": "0", "reason": "nothing"}, "non-zero"),
     ({"amount": "99999999999999", "reason": "absurd"}, "at most"),
 ])
@@ -1307,3 +1502,35 @@ def test_dashboard_pages_may_not_be_framed(app, client, world):
         assert r.headers["Cache-Control"] == "no-store", what
         if r.mimetype == "text/html":
             assert "script-src 'self' 'nonce-" in csp and "unsafe-inline" not in csp.split("script-src")[1], what
+
+
+def test_a_user_id_in_other_scripts_digits_is_not_a_path(app, client, dash):
+    """Path converters take ASCII digits only: /users/٣ is not /users/3."""
+    reward(client, dash.auth, "u-123", 100, "r1", pid="default", platform="internal")
+    uid = user_id(app, dash.org_id, "u-123", "internal")
+    dash.page(f"/dashboard/campaigns/default/users/{uid}")
+    arabic = str(uid).translate(str.maketrans("0123456789", "\u0660\u0661\u0662\u0663\u0664"
+                                                           "\u0665\u0666\u0667\u0668\u0669"))
+    dash.page(f"/dashboard/campaigns/default/users/{arabic}", status=404)
+    r = dash.post(f"/dashboard/campaigns/default/users/{arabic}/adjust", {"amount": "5", "reason": "x"})
+    assert r.status_code == 404
+    assert balance(client, dash.auth, "u-123", "internal", "default")["xp"] == 100
+
+
+def test_revoking_a_users_widget_tokens_from_the_user_page(app, client, dash):
+    push(client, dash.auth, summer_doc())
+    q = {"account": "alice", "platform": "discord"}
+    t = ok(client.get("/api/v1/token", query_string=q, headers=dash.auth))["token"]
+    bob = ok(client.get("/api/v1/token", query_string={**q, "account": "bob"}, headers=dash.auth))["token"]
+    assert client.get(f"/widget/{SUMMER}", query_string={"user_token": t}).status_code == 200
+    uid = user_id(app, dash.org_id, "alice", "discord")
+    page = dash.page(f"/dashboard/campaigns/{SUMMER}/users/{uid}")
+    action = f"/dashboard/campaigns/{SUMMER}/users/{uid}/revoke-tokens"
+    assert len(dom(page).all("form", action=action)) == 1
+    r = dash.post(action, follow_redirects=True)
+    assert flashes(r, "success") == [
+        "Every widget token of this user is revoked: the widget asks the partner for a new one."]
+    assert client.get(f"/widget/{SUMMER}", query_string={"user_token": t}).status_code == 401
+    assert client.get(f"/widget/{SUMMER}", query_string={"user_token": bob}).status_code == 200
+    new = ok(client.get("/api/v1/token", query_string=q, headers=dash.auth))["token"]
+    assert client.get(f"/widget/{SUMMER}", query_string={"user_token": new}).status_code == 200

@@ -185,6 +185,21 @@ def test_a_refusing_smtp_server_means_not_sent_and_is_logged(caplog):
     assert record.levelno == logging.WARNING and record.exc_info is not None
 
 
+ARABIC_INDIC = str.maketrans("0123456789", "\u0660\u0661\u0662\u0663\u0664\u0665\u0666\u0667\u0668\u0669")
+
+
+def test_the_mailer_reads_smtp_port_in_ascii_digits_only(tmp_path):
+    """int() reads each of these as the server's port; the mailer sends through none of them."""
+    with smtp_server() as server:
+        port = str(server.port)
+        for bad in (port.translate(ARABIC_INDIC), f" {port} ", f"+{port}", f"{port[0]}_{port[1:]}"):
+            delivery = mail.Mailer(outbox=tmp_path, smtp_host="127.0.0.1", smtp_port=bad).send(message(), NOW)
+            assert delivery.sent is False and "SMTP_PORT" in delivery.error, bad
+        assert server.messages == []
+        assert mail.Mailer(outbox=tmp_path, smtp_host="127.0.0.1", smtp_port=port).send(message(), NOW).sent
+        assert len(server.messages) == 1
+
+
 def test_a_closed_port_means_not_sent(caplog):
     settings = mail.SmtpSettings("127.0.0.1", free_port(), timeout=5)
     with caplog.at_level(logging.WARNING, logger="engine.outbox.mail"):

@@ -30,7 +30,7 @@ from engine.access import keys
 from engine.clock import iso
 from engine.errors import (Conflict, EngineError, Forbidden, IdempotencyMismatch, InvalidInput, NotFound,
     Unauthorized)
-from engine.db.storage import become_writer, is_retryable, retrying, write_intent, writing
+from engine.db.storage import is_retryable, retrying, writing
 from extensions import db
 
 from ._json import Param, query_validator, read_json, read_query, validator_for
@@ -65,7 +65,6 @@ class Ctx:
     body: Any
     args: dict
     now: datetime
-    late_writes: bool = False  # reads run before the write lock (route writes="late")
     post_commit: list = field(default_factory=list)
     # Set by a route's own ``authenticate`` (a user credential instead of an API key).
     principal: Any = None
@@ -81,22 +80,6 @@ class Ctx:
         went out). Side effects that must not happen for a rolled-back change,
         like sending e-mail, belong here."""
         self.post_commit.append(fn)
-
-    def begin_writes(self) -> None:
-        """Views of ``writes="late"`` routes call this between their reads and writes.
-
-        On SQLite it ends the read transaction and begins the write one (BEGIN
-        IMMEDIATE) on the same connection (storage.become_writer), so the
-        write lock is held only for the writes: writers queue on one lock,
-        and the shorter they hold it the more of them get through. Nothing
-        has been written yet, so nothing is committed early. Elsewhere (and
-        when an Idempotency-Key made the request a writer from the start)
-        it does nothing.
-        """
-        if self.late_writes:
-            self.late_writes = False
-            write_intent.set(True)  # a retry of this request starts as a writer
-            become_writer(db.session)
 
 
 @dataclass
@@ -183,7 +166,6 @@ class Dialect:
         that scope, so two users never replay each other's answers).
         """
         writes = (method != "GET") if writes is None else writes
-        late = writes == "late"
         spec = RouteSpec(self, self.prefix + rule, method, summary, body, query, auth, publishable,
                          status, responses or {}, authenticate)
         ROUTES.append(spec)
@@ -191,14 +173,9 @@ class Dialect:
         def decorator(view):
             @wraps(view)
             def endpoint(**path_args):
-                # Late writers start as readers unless an Idempotency-Key makes
-                # their first statement a write (the record is claimed first).
-                start_as_writer = bool(writes) and not (
-                    late and "Idempotency-Key" not in request.headers and _sqlite())
-                with writing(start_as_writer):
+                with writing(writes):
                     try:
-                        return retrying(lambda: self._attempt(spec, view, path_args,
-                                                              late and not start_as_writer))
+                        return retrying(lambda: self._attempt(spec, view, path_args))
                     except OperationalError:  # still locked after every retry
                         db.session.rollback()
                         log.warning("gave up on %s %s after retries", request.method, request.path)
@@ -210,7 +187,7 @@ class Dialect:
 
         return decorator
 
-    def _attempt(self, spec: RouteSpec, view, path_args: dict, late: bool = False) -> Response:
+    def _attempt(self, spec: RouteSpec, view, path_args: dict) -> Response:
         session = db.session
         try:
             for name, value in path_args.items():
@@ -232,7 +209,7 @@ class Dialect:
             if bad_input is not None:
                 raise bad_input
             ctx = Ctx(org_id=key.org_id if key else None, key=key, body=body, args=args,
-                      now=services().clock.now(), late_writes=late)
+                      now=services().clock.now())
             if spec.authenticate is not None:
                 spec.authenticate(ctx)
             record = None
@@ -294,10 +271,6 @@ class Dialect:
         if isinstance(result, Reply):
             return json_response(result.data if result.raw else self.ok(result.data), result.status)
         return json_response(self.ok(result), status)
-
-
-def _sqlite() -> bool:
-    return db.engine.dialect.name == "sqlite"
 
 
 def _http_message(exc: HTTPException) -> str:

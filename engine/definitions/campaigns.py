@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from models import Campaign, Organization
 
 from engine import definitions
-from engine.db import prepared
+from engine.db import statements
 from engine.definitions.compiled import Compiled, cache, compile_definition
 from engine.errors import Conflict, InvalidInput, UnknownCampaign
 
@@ -79,7 +79,7 @@ def get_campaign_by_slug(session: Session, org_id: int, slug: str) -> Campaign:
 @dataclass(frozen=True)
 class CampaignRef:
     """What a view needs of a campaign row, without its documents: read
-    with a prepared statement on every request (engine/prepared.py), where
+    with a prepared statement on every request (engine/statements.py), where
     loading the ORM entity cost ten times as much."""
 
     id: int
@@ -90,10 +90,10 @@ class CampaignRef:
     version: int
 
 
-_REF_BY_PID = prepared.Prepared(
+_REF_BY_PID = (
     select(*(Campaign.__table__.c[f] for f in CampaignRef.__dataclass_fields__)).where(*_PID_IS))
-_DOCUMENTS = {env: prepared.Prepared(select(Campaign.__table__.c[column])
-                                     .where(Campaign.id == bindparam("id")))
+_DOCUMENTS = {env: select(Campaign.__table__.c[column])
+                                     .where(Campaign.id == bindparam("id"))
               for env, column in (("live", "live"), ("dev", "draft"))}
 
 
@@ -102,8 +102,8 @@ def get_view(session: Session, org_id: int, pid, env: str) -> "View":
     for requests that only read the definition: the row is read without its
     documents, and a document is loaded only when it is not compiled yet."""
     _check_pid(pid)
-    ref = CampaignRef(*_found(prepared.first(session, _REF_BY_PID, {"org_id": org_id, "pid": pid}), pid))
-    return _view(ref, env, lambda: prepared.first(session, _DOCUMENTS[env], {"id": ref.id})[0])
+    ref = CampaignRef(*_found(statements.first(session, _REF_BY_PID, {"org_id": org_id, "pid": pid}), pid))
+    return _view(ref, env, lambda: statements.first(session, _DOCUMENTS[env], {"id": ref.id})[0])
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from sqlalchemy.orm.util import identity_key
 from models import Balance, CampaignCounter, LedgerEntry
 
 from engine.ledger import buckets
-from engine.db import prepared
+from engine.db import statements
 from engine.outbox import webhooks
 from engine.errors import InsufficientBalance, InvalidInput
 from engine.definitions.checks import MAX_AMOUNT
@@ -68,7 +68,7 @@ class BalanceRow:
     """A user's ``balances`` row, locked for the transaction.
 
     Plain data, not an ORM entity: the ledger reads and writes it with
-    prepared statements (engine/prepared.py), which on the event path cost
+    prepared statements (engine/statements.py), which on the event path cost
     a fraction of the ORM's select and flush. Every change is written at
     once, so a later query in the transaction sees it.
     """
@@ -89,31 +89,31 @@ class BalanceRow:
 
 _balances = Balance.__table__
 _KEY = ("campaign_id", "user_id", "env")
-_WHERE_KEY = prepared.where_key(_balances, _KEY)
+_WHERE_KEY = statements.where_key(_balances, _KEY)
 _COLUMNS = [_balances.c[f.name] for f in fields(BalanceRow)]
 # Locking a row and marking the user active is one statement (an UPDATE
 # locks the row on PostgreSQL as FOR UPDATE does); a credit the user did
 # nothing for only locks.
-_LOCK_ACTIVE = prepared.Prepared(update(_balances).where(*_WHERE_KEY).returning(*_COLUMNS))
-_LOCK = prepared.Prepared(select(*_COLUMNS).where(*_WHERE_KEY).with_for_update())
-_WRITE = prepared.Prepared(update(_balances).where(*_WHERE_KEY))
+_LOCK_ACTIVE = update(_balances).where(*_WHERE_KEY).returning(*_COLUMNS)
+_LOCK = select(*_COLUMNS).where(*_WHERE_KEY).with_for_update()
+_WRITE = update(_balances).where(*_WHERE_KEY)
 _AMOUNTS = ("xp", "ref_xp", "ugc_xp", "total", "total_earned", "total_spent", "total_reached_at")
 
 
 def _key_params(key: tuple) -> dict:
-    return prepared.key_params(dict(zip(_KEY, key)))
+    return statements.key_params(dict(zip(_KEY, key)))
 
 
 def _lock_row(session: Session, key: tuple, now: datetime, active: bool):
     params = _key_params(key)
     if active:
-        return prepared.first(session, _LOCK_ACTIVE, {**params, "last_active_at": now})
-    return prepared.first(session, _LOCK, params)
+        return statements.first(session, _LOCK_ACTIVE, {**params, "last_active_at": now})
+    return statements.first(session, _LOCK, params)
 
 
 def _write(session: Session, row: BalanceRow, columns) -> None:
     key = (row.campaign_id, row.user_id, row.env)
-    prepared.execute(session, _WRITE, {**{c: getattr(row, c) for c in columns}, **_key_params(key)})
+    statements.execute(session, _WRITE, {**{c: getattr(row, c) for c in columns}, **_key_params(key)})
     _expire_orm_copy(session, key)
 
 
@@ -157,9 +157,9 @@ def lock_balance(session: Session, campaign_id: int, user_id: int, env: str,
 # Entries are written at once as prepared statements; post_entry hands back
 # a transient LedgerEntry carrying the new id.
 _entries = LedgerEntry.__table__
-_INSERT_ENTRY = prepared.Prepared(insert(_entries).returning(_entries.c.id))
-_ENTRY_BY_IDEM_KEY = prepared.Prepared(
-    select(_entries).filter_by(**prepared.OWNER_PARAMS, idem_key=bindparam("idem_key")))
+_INSERT_ENTRY = insert(_entries).returning(_entries.c.id)
+_ENTRY_BY_IDEM_KEY = (
+    select(_entries).filter_by(**statements.OWNER_PARAMS, idem_key=bindparam("idem_key")))
 
 
 def post_entry(session: Session, *, campaign_id: int, user_id: int, env: str, kind: str,
@@ -182,7 +182,7 @@ def post_entry(session: Session, *, campaign_id: int, user_id: int, env: str, ki
         raise InvalidInput(f"amount must be a non-zero integer of at most {MAX_AMOUNT}")
     row = lock_balance(session, campaign_id, user_id, env, now, active=active)
     if idem_key is not None:
-        first = prepared.first(session, _ENTRY_BY_IDEM_KEY, {
+        first = statements.first(session, _ENTRY_BY_IDEM_KEY, {
             "campaign_id": campaign_id, "user_id": user_id, "env": env, "idem_key": idem_key})
         if first is not None:
             return Posted(LedgerEntry(**first._asdict()), Balances.of(row), duplicate=True)
@@ -192,7 +192,7 @@ def post_entry(session: Session, *, campaign_id: int, user_id: int, env: str, ki
     values = {"campaign_id": campaign_id, "user_id": user_id, "env": env, "kind": kind,
               "amount": amount, "source": source, "idem_key": idem_key, "version": version,
               "meta": meta, "created_at": now}
-    entry = LedgerEntry(id=prepared.insert_returning(session, _INSERT_ENTRY, values).id, **values)
+    entry = LedgerEntry(id=statements.insert_returning(session, _INSERT_ENTRY, values).id, **values)
     bucket = bucket_of(kind)
     setattr(row, bucket, getattr(row, bucket) + amount)
     old_total = row.total

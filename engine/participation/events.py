@@ -73,7 +73,7 @@ def record_event(session: Session, view: View, user: User, *, name: str, now: da
     if client_id is not None:
         found = run.lookup(_BY_CLIENT_ID, client_id=client_id)
         if found:
-            return EventResult(Event(**found[0]._asdict()), True, run.finish())
+            return EventResult(Event(**dict(zip(_events.c.keys(), found[0]))), True, run.finish())
     if triggers_instant_win(run.c, name) and run.c.running(now) and run.gate_open():
         instant_win.check_plays_left(run)
     event = _insert_event(session, campaign_id=view.campaign.id, env=view.env, user_id=user.id,

@@ -63,7 +63,6 @@ def authenticate(session: Session, raw: str | None) -> KeyIdentity:
         raise Unauthorized("missing or invalid API key")
     if not raw.startswith(tuple(PREFIXES.values())):
         raise Unauthorized("missing or invalid API key")
-    # Every API request runs this: a prepared statement (engine/statements.py).
     row = statements.first(session, _BY_PREFIX, {"prefix": _lookup(raw)})
     # Compare digests in constant time even when the prefix matched nothing.
     expected = row.digest if row is not None else "0" * 64

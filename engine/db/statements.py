@@ -2,66 +2,45 @@
 
 The engine's hot statements (the key, campaign and user lookups, the run's
 counters, the event, the balance row, ledger entries) are Core constructs
-built once at import and run here with ``Connection.execute``: SQLAlchemy
-compiles each once and keeps it in the engine's compiled cache, and the
-ORM's execution layer (entity loading, the identity map, autoflush) is
-skipped. Nothing autoflushes here: flush first when pending ORM objects
-matter. Cursor listeners, type conversion, Python-side defaults and the
+built once at import (building one costs about as much as running it) and
+run here on the session's connection with ``Connection.execute``:
+SQLAlchemy compiles each once and keeps it in the engine's compiled cache,
+and the ORM's execution layer (entity loading, the identity map,
+autoflush) is skipped. Nothing autoflushes here: flush first when pending
+ORM objects matter. Cursor listeners, type conversion, Python-side defaults and the
 DB-API error wrapping are SQLAlchemy's own.
 """
 from __future__ import annotations
 
 from sqlalchemy import bindparam
-from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
-
-# Where connection() keeps the session's connection for the transaction.
-CONNECTION_KEY = "qk_conn"
-
-
-def connection(session: Session) -> Connection:
-    """The session's connection in its current transaction, which this begins
-    if there is none (engine.db.storage's BEGIN listener runs).
-
-    Kept in ``session.info`` for the transaction: ``session.connection()``
-    goes through the scoped session's registry, Flask-SQLAlchemy's bind
-    lookup and the transaction's state checks on every call.
-    engine.db.storage drops it when a savepoint begins (the session emits
-    SAVEPOINT when asked for the connection inside it) and when the
-    transaction or a savepoint ends.
-    """
-    info = session.info
-    conn = info.get(CONNECTION_KEY)
-    if conn is None:
-        conn = info[CONNECTION_KEY] = session.connection()
-    return conn
 
 
 def rows(session: Session, stmt, params: dict | None = None) -> list:
     """Every result row of ``stmt``; also what an INSERT, UPDATE or DELETE
     ... RETURNING returns."""
-    return connection(session).execute(stmt, params or {}).all()
+    return session.connection().execute(stmt, params or {}).all()
 
 
 def first(session: Session, stmt, params: dict | None = None):
     """The first result row of ``stmt``, or None."""
-    return connection(session).execute(stmt, params or {}).first()
+    return session.connection().execute(stmt, params or {}).first()
 
 
 def execute(session: Session, stmt, params: dict) -> int:
     """Run a statement that returns no rows; its rowcount."""
-    return connection(session).execute(stmt, params).rowcount
+    return session.connection().execute(stmt, params).rowcount
 
 
 def execute_many(session: Session, stmt, param_list: list[dict]) -> None:
     """Run ``stmt`` once per parameter set (every set has the same keys)."""
     if param_list:
-        connection(session).execute(stmt, param_list)
+        session.connection().execute(stmt, param_list)
 
 
 def insert_returning(session: Session, stmt, params: dict):
     """Run an INSERT ... RETURNING; the returned row."""
-    return connection(session).execute(stmt, params).one()
+    return session.connection().execute(stmt, params).one()
 
 
 # An UPDATE sets columns under their own names, so the row's key is bound

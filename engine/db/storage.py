@@ -2,7 +2,7 @@
 
 SQLite: WAL, a busy timeout, and for requests that write, ``BEGIN IMMEDIATE``
 so the write lock is taken when the transaction starts (writers wait in line
-for it: engine/write_queue.py). A deferred
+for it: engine/db/write_queue.py). A deferred
 transaction that reads and then writes can fail at once with
 SQLITE_BUSY_SNAPSHOT when another writer committed in between; taking the
 lock up front makes writers queue on busy_timeout instead. Reads keep plain
@@ -58,7 +58,7 @@ def configure_engine(engine: Engine, busy_timeout_ms: int = 30_000) -> None:
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.close()
 
-    # Writers to a file wait in line (engine/write_queue.py); an in-memory
+    # Writers to a file wait in line (engine/db/write_queue.py); an in-memory
     # database has one connection and nobody to queue behind.
     queue = None
     if engine.url.database and engine.url.database != ":memory:":
@@ -157,9 +157,8 @@ def held_locks(session: Session) -> dict:
 
 @event.listens_for(Session, "after_transaction_end")
 def _forget_transaction_state(session: Session, transaction) -> None:
-    # Every flush runs in a subtransaction of its own, which ends here too:
-    # the locks are still held then, and forgetting them cost a SELECT ...
-    # FOR UPDATE (and a webhook query) after each flush.
+    # Every flush runs in a subtransaction of its own, which ends here too;
+    # the locks are still held then.
     if transaction.parent is not None and not transaction.nested:
         return
     for key in _PER_TRANSACTION:
@@ -167,16 +166,8 @@ def _forget_transaction_state(session: Session, transaction) -> None:
 
 
 # What session.info holds for one transaction: the locked rows (held_locks),
-# the hooks engine.outbox.webhooks read, and statements.connection()'s connection.
-_PER_TRANSACTION = ("qk_locks", "qk_hooks", statements.CONNECTION_KEY)
-
-
-@event.listens_for(Session, "after_transaction_create")
-def _forget_connection_at_savepoint(session: Session, transaction) -> None:
-    # A savepoint's SAVEPOINT is emitted when something first asks the session
-    # for the connection inside it: prepared statements must ask again.
-    if transaction.nested:
-        session.info.pop(statements.CONNECTION_KEY, None)
+# and the hooks engine.outbox.webhooks read.
+_PER_TRANSACTION = ("qk_locks", "qk_hooks")
 
 
 def is_retryable(exc: BaseException) -> bool:
@@ -237,9 +228,8 @@ def insert_ignore(session: Session, model, values: dict, conflict_cols: list[str
     """INSERT ... ON CONFLICT DO NOTHING: creating a row two requests race for.
 
     Pending changes are flushed first, as any query would (the new row may
-    refer to them). Run as a prepared statement (engine/statements.py): the
-    ORM's bulk-insert machinery cost more than the statement. ``values``
-    must name every column that has a Python-side default.
+    refer to them). A Core statement (engine/db/statements.py), not the
+    ORM's unit of work.
     """
     stmt = _insert_ignore_stmt(_insert(session), model, tuple(conflict_cols))
     session.flush()
@@ -249,7 +239,7 @@ def insert_ignore(session: Session, model, values: dict, conflict_cols: list[str
 def upsert_add(session: Session, model, key: dict, column: str, delta: int) -> None:
     """Add ``delta`` to ``column`` of the row with ``key``, creating the row
     at ``delta`` when missing: one race-free statement (INSERT ... ON
-    CONFLICT DO UPDATE), where a counter used to take an insert and an update.
+    CONFLICT DO UPDATE) instead of an insert and an update.
 
     For counter rows nothing else in the session writes (score buckets,
     campaign counters): no flush first.

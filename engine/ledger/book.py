@@ -141,7 +141,7 @@ def lock_balance(session: Session, campaign_id: int, user_id: int, env: str,
     return balance
 
 
-# Entries are written at once as prepared statements; post_entry hands back
+# Entries are written at once with Core INSERTs; post_entry hands back
 # a transient LedgerEntry carrying the new id.
 _entries = LedgerEntry.__table__
 _INSERT_ENTRY = insert(_entries).returning(_entries.c.id)

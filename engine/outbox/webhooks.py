@@ -139,7 +139,7 @@ _USER = select(User.account, User.platform).where(User.id == bindparam("id"))
 def _hooks_for(session: Session, campaign_id: int) -> tuple[str, list[int]]:
     """The campaign's pid and the ids of the active hooks that want it.
 
-    Read once per transaction, as prepared statements: a request that pays
+    Read once per transaction, as Core statements: a request that pays
     ten entries emits ten times, and most campaigns have no hook at all.
     """
     cache = session.info.setdefault("qk_hooks", {})

@@ -103,9 +103,8 @@ _INSERT_EVENT = insert(_events).returning(_events.c.id)
 
 
 def _insert_event(session: Session, **values) -> Event:
-    """Store the event at once as a prepared statement (the ORM's unit of
-    work cost more than the insert) and return it as a transient Event with
-    its id."""
+    """Store the event at once with a Core INSERT (not the ORM's unit of
+    work) and return it as a transient Event with its id."""
     row = statements.insert_returning(session, _INSERT_EVENT, values)
     return Event(id=row.id, **values)
 

@@ -1,11 +1,10 @@
 """A user's action counters (rows of ``action_states``) as plain data.
 
-The task engine (engine/tasks.py) reads a user's counters once per run and
-writes back the ones it touched, in one statement each for the new and the
-changed rows, when the run finishes. They bypass the ORM and run as
-prepared statements (engine/statements.py): on the event path SQLAlchemy's
-machinery cost more than the statements themselves. The run holds
-the user's balance lock throughout, and nothing else writes this table.
+The task engine (engine/run/tasks.py) reads a user's counters once per run
+and writes back the ones it touched, in one statement each for the new and
+the changed rows, when the run finishes. They are Core statements
+(engine/db/statements.py), not ORM entities. The run holds the user's
+balance lock throughout, and nothing else writes this table.
 """
 from __future__ import annotations
 

@@ -165,8 +165,7 @@ EVALUATORS: dict[str, Callable] = {
 STATE_TYPES = tuple(STATE_MEASURES)
 
 
-# The run's per-user lookups, prepared once (engine/statements.py): on the
-# event path SQLAlchemy's machinery cost more than the statements.
+# The run's per-user lookups, built once (engine/db/statements.py).
 _REFERRER = select(Referral.referrer_id).filter_by(**statements.OWNER_PARAMS)
 _CLAIMED = select(InviteClaim.user_id).filter_by(**statements.OWNER_PARAMS)
 _INSERT_COMPLETION = insert(Completion.__table__)
@@ -220,15 +219,14 @@ class Run:
 
     def lookup(self, stmt, **params) -> list:
         """The rows of one of the user's lookups (``stmt`` bound by
-        campaign_id, env and user_id, plus ``params``), run as a prepared
+        campaign_id, env and user_id, plus ``params``), run as a Core
         statement: no flush first.
 
         Safe because a run reads each of these tables (its counters, referral,
         invite claim, events) before it writes them,
         and whatever wrote them earlier in the transaction flushed (every run
-        ends with a flush; referrals and claims flush their rows). Skipping
-        the autoflush leaves one flush per run instead of one per lookup,
-        which was a quarter of an event's cost.
+        ends with a flush; referrals and claims flush their rows). One flush
+        per run, not one per lookup.
         """
         return statements.rows(self.session, stmt, {**self._owner(), **params})
 

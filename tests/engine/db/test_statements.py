@@ -60,18 +60,16 @@ def test_a_statements_write_is_part_of_the_sessions_transaction(session, owner):
     assert session.get(Event, row.id).client_id == "e2"
 
 
-def test_the_connection_is_kept_for_one_transaction_only(session, owner):
-    """statements.connection() asks the session once per transaction; a commit,
-    a rollback or a savepoint's end drops what it kept."""
+def test_statements_follow_the_sessions_transactions_and_savepoints(session, owner):
+    """A commit ends the transaction the statements ran in, the next one
+    begins another, and a savepoint's rollback undoes what ran inside it."""
     org, user = owner
     values = event_values(session, org, user)
     first = statements.insert_returning(session, INSERT_EVENT, values)
-    assert statements.connection(session) is session.connection()
     session.commit()
     assert not session.in_transaction()
-    # The next statement begins a new transaction on a connection of its own.
     assert statements.first(session, EVENT_BY_ID, {"id": first.id}) is not None
-    assert statements.connection(session) is session.connection()
+    assert session.in_transaction()
     savepoint = session.begin_nested()
     second = statements.insert_returning(session, INSERT_EVENT, {**values, "client_id": "e2"})
     savepoint.rollback()

@@ -6,8 +6,7 @@ from models import Base
 
 # Plain SQLAlchemy models (models/) share this metadata, so Flask-SQLAlchemy's
 # session and Alembic both see every table.
-# expire_on_commit off: a request that ends its read transaction early (see
-# Ctx.begin_writes) keeps using what it loaded instead of reloading it
-# under the write lock.
+# expire_on_commit off: what a request loaded stays usable after its commit
+# (the answer is shaped, and post-commit steps run, without reloading it).
 db = SQLAlchemy(metadata=Base.metadata, session_options={"expire_on_commit": False})
 migrate = Migrate()

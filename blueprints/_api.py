@@ -26,7 +26,6 @@ from engine.ledger import idempotency
 from engine.access import keys
 from engine.clock import iso
 from engine.errors import EngineError, Forbidden, InvalidInput, Unauthorized
-from engine.db.storage import become_writer, write_intent
 from extensions import db
 from settings import current_settings, services
 
@@ -53,7 +52,6 @@ class Ctx:
     body: Any
     args: dict
     now: datetime
-    late_writes: bool = False  # reads run before the write lock (route writes="late")
     post_commit: list = field(default_factory=list)
     # Set by a route's own ``authenticate`` (a user credential instead of an API key).
     principal: Any = None
@@ -69,22 +67,6 @@ class Ctx:
         went out). Side effects that must not happen for a rolled-back change,
         like sending e-mail, belong here."""
         self.post_commit.append(fn)
-
-    def begin_writes(self) -> None:
-        """Views of ``writes="late"`` routes call this between their reads and writes.
-
-        On SQLite it ends the read transaction and begins the write one (BEGIN
-        IMMEDIATE) on the same connection (storage.become_writer), so the
-        write lock is held only for the writes: writers queue on one lock,
-        and the shorter they hold it the more of them get through. Nothing
-        has been written yet, so nothing is committed early. Elsewhere (and
-        when an Idempotency-Key made the request a writer from the start)
-        it does nothing.
-        """
-        if self.late_writes:
-            self.late_writes = False
-            write_intent.set(True)  # a retry of this request starts as a writer
-            become_writer(db.session)
 
 
 @dataclass
@@ -170,7 +152,6 @@ class Dialect:
         that scope, so two users never replay each other's answers).
         """
         writes = (method != "GET") if writes is None else writes
-        late = writes == "late"
         spec = RouteSpec(self, self.prefix + rule, method, summary, body, query, auth, publishable,
                          status, responses or {}, authenticate, key_hint)
         ROUTES.append(spec)
@@ -178,13 +159,8 @@ class Dialect:
         def decorator(view):
             @wraps(view)
             def endpoint(**path_args):
-                # Late writers start as readers unless an Idempotency-Key makes
-                # their first statement a write (the record is claimed first).
-                start_as_writer = bool(writes) and not (
-                    late and "Idempotency-Key" not in request.headers and _sqlite())
-                return pipeline.run(
-                    lambda unit: self._attempt(unit, spec, view, path_args, late and not start_as_writer),
-                    write=start_as_writer, errors=self.errors)
+                return pipeline.run(lambda unit: self._attempt(unit, spec, view, path_args),
+                                    write=bool(writes), errors=self.errors)
 
             endpoint.openapi = spec
             bp.add_url_rule(rule, endpoint=view.__name__, view_func=endpoint, methods=[method])
@@ -192,8 +168,7 @@ class Dialect:
 
         return decorator
 
-    def _attempt(self, unit: pipeline.Unit, spec: RouteSpec, view, path_args: dict,
-                 late: bool = False) -> Response:
+    def _attempt(self, unit: pipeline.Unit, spec: RouteSpec, view, path_args: dict) -> Response:
         session = db.session
         for name, value in path_args.items():
             if "\x00" in value:
@@ -217,7 +192,7 @@ class Dialect:
         if bad_input is not None:
             raise bad_input
         ctx = Ctx(org_id=key.org_id if key else None, key=key, body=body, args=args,
-                  now=services().clock.now(), late_writes=late)
+                  now=services().clock.now())
         if spec.authenticate is not None:
             spec.authenticate(ctx)
         record = None
@@ -265,6 +240,3 @@ class Dialect:
             return json_response(result.data if result.raw else self.ok(result.data), result.status)
         return json_response(self.ok(result), status)
 
-
-def _sqlite() -> bool:
-    return db.engine.dialect.name == "sqlite"

@@ -30,14 +30,8 @@ def _view(ctx: Ctx, pid, env) -> campaigns.View:
 
 
 def _writer(ctx: Ctx, account, platform):
-    """Look the user up, then take the write lock, then create them if new.
-
-    The reads before ctx.begin_writes() run outside SQLite's write lock. The
-    engine calls these requests make only read the user (a plain row).
-    """
-    user = users.find_user_row(ctx.session, ctx.org_id, account, platform)
-    ctx.begin_writes()
-    return user or users.ensure_user_row(ctx.session, ctx.org_id, account, platform, ctx.now)
+    """The user a write names, created if new."""
+    return users.ensure_user(ctx.session, ctx.org_id, account, platform, ctx.now)
 
 
 # -- user token -------------------------------------------------------------
@@ -91,7 +85,7 @@ def _movement_data(movement) -> dict:
     return {"duplicate": movement.duplicate, **_balance_data(movement.balances)}
 
 
-@route(bp, "/user/reward", "POST", writes="late", summary="Add xp to a user; an id repeated for the user is a no-op",
+@route(bp, "/user/reward", "POST", summary="Add xp to a user; an id repeated for the user is a no-op",
        body=REWARD_BODY)
 def user_reward(ctx: Ctx):
     b = ctx.body
@@ -101,7 +95,7 @@ def user_reward(ctx: Ctx):
                                         kind=b.get("kind"), now=ctx.now))
 
 
-@route(bp, "/user/withdraw", "POST", writes="late", summary="Subtract xp from a user; strict never goes below zero",
+@route(bp, "/user/withdraw", "POST", summary="Subtract xp from a user; strict never goes below zero",
        body=WITHDRAW_BODY, responses={409: "strict withdrawal larger than the user's total"})
 def user_withdraw(ctx: Ctx):
     b = ctx.body
@@ -186,7 +180,7 @@ EVENT_BODY = obj(
 )
 
 
-@route(bp, "/event", "POST", writes="late", summary="Store an event and advance the tasks it matches", body=EVENT_BODY)
+@route(bp, "/event", "POST", summary="Store an event and advance the tasks it matches", body=EVENT_BODY)
 def post_event(ctx: Ctx):
     b = ctx.body
     view = _view(ctx, b["pid"], b.get("env"))
@@ -219,7 +213,7 @@ VALUE_BODY = obj(
 )
 
 
-@route(bp, "/action/value", "POST", writes="late", summary="Feed an api_call, api_number or api_score action",
+@route(bp, "/action/value", "POST", summary="Feed an api_call, api_number or api_score action",
        body=VALUE_BODY, responses={404: "unknown action", 409: "the action is locked"})
 def action_value(ctx: Ctx):
     b = ctx.body
@@ -236,7 +230,7 @@ STREAM_BODY = obj(
 )
 
 
-@route(bp, "/stream/value", "POST", writes="late", summary="Add a value to every api_stream action of the stream",
+@route(bp, "/stream/value", "POST", summary="Add a value to every api_stream action of the stream",
        body=STREAM_BODY)
 def stream_value(ctx: Ctx):
     b = ctx.body
@@ -453,13 +447,13 @@ HOOK_BODY = obj(
 UNHOOK_BODY = obj(["scope", "hook_id"], scope=STR, hook_id=STR)
 
 
+# writes=False: the transaction does not take SQLite's write lock up front
+# (the first write does), since resolving the URI can take seconds.
 @route(bp, "/hook", "POST", summary="Register (or update) a webhook for user activity", body=HOOK_BODY,
-       writes="late")
+       writes=False)
 def register_hook(ctx: Ctx):
     b = ctx.body
-    # DNS can take seconds: resolve before taking SQLite's write lock.
     webhooks.check_uri(b["uri"], allow_private_webhooks())
-    ctx.begin_writes()
     webhooks.register(ctx.session, ctx.org_id, scope=b["scope"], hook_id=b["hook_id"], uri=b["uri"],
                       secret=b["secret"], pids=b.get("pids") or [], now=ctx.now,
                       allow_private=allow_private_webhooks(), uri_checked=True)

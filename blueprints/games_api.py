@@ -178,13 +178,12 @@ def _player(ctx: Ctx) -> None:
     ctx.idem_scope = f"game-play:{user.id}:"
 
 
-@route(bp, "/games/<game_type>/play", "POST", auth=False, authenticate=_player, writes="late",
+@route(bp, "/games/<game_type>/play", "POST", auth=False, authenticate=_player,
        summary="Play a game for the user of a widget token or play session (Bearer or X-User-Token)",
        responses={401: "missing, invalid or expired user token", 404: "unknown game type",
                   409: "game inactive, or balance short of pointsToUnlock"})
 def play_game(ctx: Ctx, game_type: str):
     user, view = ctx.principal
-    ctx.begin_writes()
     played = games.play(ctx.session, view, user, game_type, now=ctx.now, rng=services().rng)
     return {**_play_record(played.play, with_code=True), "userId": user.account,
             "balance": played.balance, "totalPoints": played.balance}

@@ -147,13 +147,12 @@ EVENT_BODY = obj(["participant_id", "event_type"], participant_id=STR, event_typ
 
 
 @route(bp, "/events", "POST", summary="Record an event for a participant (created if new)",
-       body=EVENT_BODY, status=201, writes="late",
+       body=EVENT_BODY, status=201,
        responses={200: "an id this participant already sent: counted once",
                   409: "the event triggers an instant-win play and none is left"})
 def record_event(ctx: Ctx):
     b = ctx.body
     view = default_view(ctx)
-    ctx.begin_writes()
     user = users.ensure_user(ctx.session, ctx.org_id, participants.check_id(b["participant_id"]),
                              INTERNAL_PLATFORM, ctx.now)
     r = participants.record(ctx.session, view, user, event_type=b["event_type"],

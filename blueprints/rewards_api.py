@@ -43,7 +43,7 @@ AWARD_BODY = obj(
 
 
 @route(bp, "/points/award", "POST", summary="Award the default campaign's reward rule for an event type",
-       body=AWARD_BODY, status=201, writes="late",
+       body=AWARD_BODY, status=201,
        responses={404: "No reward rule found for event type",
                   409: "Duplicate reference, or max_per_user reached"})
 def award_points(ctx: Ctx):
@@ -51,7 +51,6 @@ def award_points(ctx: Ctx):
     view = default_view(ctx)
     if b.get("sendPlayLink") and not (b.get("email")):
         raise InvalidInput("email is required when sendPlayLink is true")
-    ctx.begin_writes()
     user = users.ensure_user(ctx.session, ctx.org_id, b["userId"], INTERNAL_PLATFORM, ctx.now,
                              name=b.get("displayName"), email=b.get("email"))
     made = awards.award(ctx.session, view, user, event_type=b["eventType"], now=ctx.now,
@@ -80,7 +79,7 @@ def _play_link(ctx: Ctx, view: campaigns.View, user, hours) -> dict:
 EVENT_BODY = obj(["userId", "eventType"], userId=STR, eventType=STR, metadata={"type": "object"})
 
 
-@route(bp, "/campaigns/<slug>/events", "POST", body=EVENT_BODY, writes="late",
+@route(bp, "/campaigns/<slug>/events", "POST", body=EVENT_BODY,
        summary="Record a campaign event: mechanics, milestones, instant win and tasks",
        responses={404: "Campaign not found or not active", 409: "User has exceeded maximum plays"})
 def campaign_event(ctx: Ctx, slug: str):
@@ -90,7 +89,6 @@ def campaign_event(ctx: Ctx, slug: str):
     except UnknownCampaign:
         raise NotFound("Campaign not found or not active") from None
     user = users.find_user(ctx.session, ctx.org_id, b["userId"], INTERNAL_PLATFORM)
-    ctx.begin_writes()
     user = user or users.ensure_user(ctx.session, ctx.org_id, b["userId"], INTERNAL_PLATFORM, ctx.now)
     r = awards.campaign_event(ctx.session, campaign, user, event_type=b["eventType"],
                                metadata=b.get("metadata"), now=ctx.now, rng=services().rng)

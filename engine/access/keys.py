@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from models import ApiKey
 
-from engine.db import prepared
+from engine.db import statements
 from engine.errors import NotFound, Unauthorized
 
 PREFIXES = {"secret": "qk_live_", "publishable": "pk_live_"}
@@ -52,7 +52,7 @@ def _lookup(raw: str) -> str:
     return raw[: len("qk_live_") + LOOKUP_CHARS]
 
 
-_BY_PREFIX = prepared.Prepared(
+_BY_PREFIX = (
     select(ApiKey.id, ApiKey.org_id, ApiKey.kind, ApiKey.digest, ApiKey.revoked_at)
     .where(ApiKey.prefix == bindparam("prefix")))
 
@@ -63,8 +63,7 @@ def authenticate(session: Session, raw: str | None) -> KeyIdentity:
         raise Unauthorized("missing or invalid API key")
     if not raw.startswith(tuple(PREFIXES.values())):
         raise Unauthorized("missing or invalid API key")
-    # Every API request runs this: a prepared statement (engine/prepared.py).
-    row = prepared.first(session, _BY_PREFIX, {"prefix": _lookup(raw)})
+    row = statements.first(session, _BY_PREFIX, {"prefix": _lookup(raw)})
     # Compare digests in constant time even when the prefix matched nothing.
     expected = row.digest if row is not None else "0" * 64
     if not hmac.compare_digest(expected, _digest(raw)) or row is None or row.revoked_at is not None:

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, fields
 from datetime import datetime
 
 from sqlalchemy import bindparam, select
@@ -10,9 +9,8 @@ from sqlalchemy.orm import Session
 
 from models import User
 
-from engine.db import prepared
 from engine.errors import InvalidInput, UnknownUser
-from engine.db.storage import get_or_insert, insert_ignore
+from engine.db.storage import get_or_insert
 
 EVM_ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
 WALLET_PLATFORM = "web3"
@@ -34,7 +32,7 @@ def normalize_identity(account, platform) -> tuple[str, str]:
     return account, platform
 
 
-# Built once: on the event path, building a select cost more than running it.
+# Built once: building a select costs about as much as running it.
 _IDENTITY_IS = (User.org_id == bindparam("org_id"), User.account == bindparam("account"),
                 User.platform == bindparam("platform"))
 _BY_IDENTITY = select(User).where(*_IDENTITY_IS)
@@ -54,42 +52,6 @@ def _new_user(now: datetime) -> dict:
 def find_user(session: Session, org_id: int, account, platform) -> User | None:
     """The user, or None: reads never create (SPEC §1)."""
     return session.scalars(_BY_IDENTITY, _identity(org_id, account, platform)).one_or_none()
-
-
-@dataclass(frozen=True)
-class UserRow:
-    """A user's row as plain data: what the engine reads of a user (id,
-    identity, profile), for requests that never change the user."""
-
-    id: int
-    org_id: int
-    account: str
-    platform: str
-    name: str | None
-    email: str | None
-    avatar: str | None
-    attributes: dict
-    created_at: datetime
-
-
-_ROW_BY_IDENTITY = prepared.Prepared(
-    select(*(User.__table__.c[f.name] for f in fields(UserRow))).where(*_IDENTITY_IS))
-
-
-def find_user_row(session: Session, org_id: int, account, platform) -> UserRow | None:
-    """find_user() as a prepared statement (engine/prepared.py), a tenth of
-    the ORM's cost: for the write paths of the Campaign API, whose engine
-    calls only read the user. Anything that changes a user takes the entity."""
-    row = prepared.first(session, _ROW_BY_IDENTITY, _identity(org_id, account, platform))
-    return UserRow(*row) if row is not None else None
-
-
-def ensure_user_row(session: Session, org_id: int, account, platform, now: datetime) -> UserRow:
-    """ensure_user() for the same write paths as find_user_row(): the user
-    created if missing (a racing request may create them first), as a row."""
-    key = _identity(org_id, account, platform)
-    insert_ignore(session, User, {**key, **_new_user(now)}, list(key))
-    return UserRow(*prepared.first(session, _ROW_BY_IDENTITY, key))
 
 
 def get_user(session: Session, org_id: int, account, platform) -> User:

@@ -2,7 +2,7 @@
 
 SQLite: WAL, a busy timeout, and for requests that write, ``BEGIN IMMEDIATE``
 so the write lock is taken when the transaction starts (writers wait in line
-for it: engine/write_queue.py). A deferred
+for it: engine/db/write_queue.py). A deferred
 transaction that reads and then writes can fail at once with
 SQLITE_BUSY_SNAPSHOT when another writer committed in between; taking the
 lock up front makes writers queue on busy_timeout instead. Reads keep plain
@@ -16,17 +16,16 @@ from __future__ import annotations
 import contextvars
 import functools
 import time
-import weakref
 from contextlib import contextmanager
 
-from sqlalchemy import bindparam, event, select
+from sqlalchemy import bindparam, event, exc, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from engine.db import prepared, write_queue
+from engine.db import statements, write_queue
 
 # Set by the request layer before the first query of a request that writes.
 write_intent: contextvars.ContextVar[bool] = contextvars.ContextVar("write_intent", default=False)
@@ -59,7 +58,7 @@ def configure_engine(engine: Engine, busy_timeout_ms: int = 30_000) -> None:
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.close()
 
-    # Writers to a file wait in line (engine/write_queue.py); an in-memory
+    # Writers to a file wait in line (engine/db/write_queue.py); an in-memory
     # database has one connection and nobody to queue behind.
     queue = None
     if engine.url.database and engine.url.database != ":memory:":
@@ -82,47 +81,67 @@ def configure_engine(engine: Engine, busy_timeout_ms: int = 30_000) -> None:
             return
         begin_immediate(conn)
 
-    def to_writer(conn) -> None:
-        conn.exec_driver_sql("COMMIT")  # the reads: nothing was written
-        begin_immediate(conn)
-
-    _TO_WRITER[engine] = to_writer
-
     if queue is not None:
-        # The seat is given up once the COMMIT or ROLLBACK has run: the engine's
-        # "commit" event fires before it, and the next writer would find the
-        # lock still taken. Every way a transaction ends passes through these.
-        dialect = engine.dialect
-        for name in ("do_commit", "do_rollback", "do_close"):
-            def ended(dbapi_conn, _end=getattr(dialect, name)):
-                try:
-                    _end(dbapi_conn)
-                finally:  # called with the pool's proxy or the DB-API connection
-                    queue.leave(id(getattr(dbapi_conn, "dbapi_connection", dbapi_conn)))
-            setattr(dialect, name, ended)
+        _leave_after_the_transaction(engine, queue)
 
 
-# Per SQLite engine: end a read transaction and begin a writer on the same
-# connection (see become_writer).
-_TO_WRITER: "weakref.WeakKeyDictionary[Engine, object]" = weakref.WeakKeyDictionary()
+def _leave_after_the_transaction(engine: Engine, queue: write_queue.WriteQueue) -> None:
+    """Give the write queue's seat up once the transaction has ended.
 
-
-def become_writer(session: Session) -> None:
-    """SQLite: turn the session's read transaction into a write transaction
-    (BEGIN IMMEDIATE, in the write queue) on the same connection, for a
-    request that read first and writes now; nothing may have been written.
-
-    SQLAlchemy's transaction goes on underneath: committing the session and
-    beginning a new one cost as much as the reads before it (the pool's
-    checkin and checkout, the session's bookkeeping). Elsewhere it does
-    nothing: PostgreSQL writers start as writers.
+    The engine's "commit" and "rollback" events fire before SQLAlchemy has
+    the DB-API connection commit or roll back, and the next writer would
+    find SQLite's lock still taken. So these listeners end the transaction
+    themselves (pysqlite runs with isolation_level=None: its own commit()
+    and rollback() then find no transaction open and do nothing) and leave
+    the queue after it. A connection returned to the pool, invalidated or
+    closed ends its transaction too. A savepoint's rollback fires
+    "rollback_savepoint", not "rollback": the seat stays.
     """
-    conn = prepared.connection(session)
-    to_writer = _TO_WRITER.get(conn.engine)
-    if to_writer is not None:
-        to_writer(conn)
-        # As a commit would: what the reads loaded is read again, under the lock.
-        session.expire_all()
+    dbapi_error = engine.dialect.loaded_dbapi.Error
+
+    def end(dbapi_conn, sql: str) -> None:
+        try:
+            if dbapi_conn.in_transaction:
+                dbapi_conn.execute(sql)
+        finally:  # a ROLLBACK that fails leaves no transaction to wait for
+            queue.leave(id(dbapi_conn))
+
+    @event.listens_for(engine, "commit")
+    def _on_commit(conn):
+        dbapi_conn = conn.connection.dbapi_connection
+        try:
+            dbapi_conn.execute("COMMIT")
+        except dbapi_error as e:  # still in the transaction: its rollback leaves
+            raise exc.DBAPIError.instance("COMMIT", (), e, dbapi_error, dialect=conn.dialect) from e
+        queue.leave(id(dbapi_conn))
+
+    @event.listens_for(engine, "rollback")
+    def _on_rollback(conn):
+        if conn.invalidated:
+            return  # the connection is gone, and "invalidate" left the queue
+        try:
+            end(conn.connection.dbapi_connection, "ROLLBACK")
+        except dbapi_error as e:
+            raise exc.DBAPIError.instance("ROLLBACK", (), e, dbapi_error, dialect=conn.dialect) from e
+
+    @event.listens_for(engine, "reset")
+    def _on_reset(dbapi_conn, _record, _state):
+        end(dbapi_conn, "ROLLBACK")
+
+    @event.listens_for(engine, "invalidate")
+    def _on_invalidate(dbapi_conn, _record, _exception):
+        if dbapi_conn is not None:
+            try:
+                end(dbapi_conn, "ROLLBACK")
+            except dbapi_error:
+                pass  # the connection is closed next, which ends its transaction
+
+    @event.listens_for(engine, "close")
+    def _on_close(dbapi_conn, _record):
+        try:
+            end(dbapi_conn, "ROLLBACK")
+        except dbapi_error:
+            pass  # closing ends the transaction anyway
 
 
 def held_locks(session: Session) -> dict:
@@ -138,9 +157,8 @@ def held_locks(session: Session) -> dict:
 
 @event.listens_for(Session, "after_transaction_end")
 def _forget_transaction_state(session: Session, transaction) -> None:
-    # Every flush runs in a subtransaction of its own, which ends here too:
-    # the locks are still held then, and forgetting them cost a SELECT ...
-    # FOR UPDATE (and a webhook query) after each flush.
+    # Every flush runs in a subtransaction of its own, which ends here too;
+    # the locks are still held then.
     if transaction.parent is not None and not transaction.nested:
         return
     for key in _PER_TRANSACTION:
@@ -148,16 +166,8 @@ def _forget_transaction_state(session: Session, transaction) -> None:
 
 
 # What session.info holds for one transaction: the locked rows (held_locks),
-# the hooks engine.outbox.webhooks read, and prepared.connection()'s connection.
-_PER_TRANSACTION = ("qk_locks", "qk_hooks", prepared.CONNECTION_KEY)
-
-
-@event.listens_for(Session, "after_transaction_create")
-def _forget_connection_at_savepoint(session: Session, transaction) -> None:
-    # A savepoint's SAVEPOINT is emitted when something first asks the session
-    # for the connection inside it: prepared statements must ask again.
-    if transaction.nested:
-        session.info.pop(prepared.CONNECTION_KEY, None)
+# and the hooks engine.outbox.webhooks read.
+_PER_TRANSACTION = ("qk_locks", "qk_hooks")
 
 
 def is_retryable(exc: BaseException) -> bool:
@@ -196,17 +206,17 @@ def _insert(session: Session):
 
 
 @functools.cache
-def _insert_ignore_stmt(insert, model, conflict_cols: tuple[str, ...]) -> prepared.Prepared:
-    return prepared.Prepared(
+def _insert_ignore_stmt(insert, model, conflict_cols: tuple[str, ...]):
+    return (
         insert(model.__table__).on_conflict_do_nothing(index_elements=list(conflict_cols)))
 
 
 @functools.cache
-def _upsert_add_stmt(insert, model, key: tuple[str, ...], column: str) -> prepared.Prepared:
+def _upsert_add_stmt(insert, model, key: tuple[str, ...], column: str):
     table = model.__table__
     stmt = insert(table)
-    return prepared.Prepared(stmt.on_conflict_do_update(
-        index_elements=list(key), set_={column: table.c[column] + stmt.excluded[column]}))
+    return stmt.on_conflict_do_update(
+        index_elements=list(key), set_={column: table.c[column] + stmt.excluded[column]})
 
 
 @functools.cache
@@ -218,25 +228,24 @@ def insert_ignore(session: Session, model, values: dict, conflict_cols: list[str
     """INSERT ... ON CONFLICT DO NOTHING: creating a row two requests race for.
 
     Pending changes are flushed first, as any query would (the new row may
-    refer to them). Run as a prepared statement (engine/prepared.py): the
-    ORM's bulk-insert machinery cost more than the statement. ``values``
-    must name every column that has a Python-side default.
+    refer to them). A Core statement (engine/db/statements.py), not the
+    ORM's unit of work.
     """
     stmt = _insert_ignore_stmt(_insert(session), model, tuple(conflict_cols))
     session.flush()
-    prepared.execute(session, stmt, values)
+    statements.execute(session, stmt, values)
 
 
 def upsert_add(session: Session, model, key: dict, column: str, delta: int) -> None:
     """Add ``delta`` to ``column`` of the row with ``key``, creating the row
     at ``delta`` when missing: one race-free statement (INSERT ... ON
-    CONFLICT DO UPDATE), where a counter used to take an insert and an update.
+    CONFLICT DO UPDATE) instead of an insert and an update.
 
     For counter rows nothing else in the session writes (score buckets,
     campaign counters): no flush first.
     """
     stmt = _upsert_add_stmt(_insert(session), model, tuple(key), column)
-    prepared.execute(session, stmt, {**key, column: delta})
+    statements.execute(session, stmt, {**key, column: delta})
 
 
 def get_or_insert(session: Session, model, key: dict, defaults: dict):

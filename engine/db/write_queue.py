@@ -3,7 +3,7 @@
 SQLite admits one writer at a time. A writer that finds the lock taken
 sleeps in SQLite's busy handler (1, 2, 5, 10, 15 ... ms between polls),
 and a lock freed meanwhile stays idle until someone wakes: with gunicorn's
-workers writing one file, the sleeps cost more than the second core gave.
+workers writing one file, the lock sits idle for most of those sleeps.
 Here writers wait in line instead: first on a thread lock within the
 process, then on flock(2) of a file beside the database, polled at a fine
 grain, so the next writer starts within a fraction of a millisecond of the

@@ -12,7 +12,6 @@ from sqlalchemy.orm import Session
 from models import Campaign, Organization
 
 from engine import definitions
-from engine.db import prepared
 from engine.definitions.compiled import Compiled, cache, compile_definition
 from engine.errors import Conflict, InvalidInput, UnknownCampaign
 
@@ -76,34 +75,11 @@ def get_campaign_by_slug(session: Session, org_id: int, slug: str) -> Campaign:
     return campaign
 
 
-@dataclass(frozen=True)
-class CampaignRef:
-    """What a view needs of a campaign row, without its documents: read
-    with a prepared statement on every request (engine/prepared.py), where
-    loading the ORM entity cost ten times as much."""
-
-    id: int
-    org_id: int
-    pid: str
-    draft_rev: str
-    live_rev: str | None
-    version: int
-
-
-_REF_BY_PID = prepared.Prepared(
-    select(*(Campaign.__table__.c[f] for f in CampaignRef.__dataclass_fields__)).where(*_PID_IS))
-_DOCUMENTS = {env: prepared.Prepared(select(Campaign.__table__.c[column])
-                                     .where(Campaign.id == bindparam("id")))
-              for env, column in (("live", "live"), ("dev", "draft"))}
-
-
 def get_view(session: Session, org_id: int, pid, env: str) -> "View":
-    """The view of the organization's campaign ``pid`` in ``env`` (see view()),
-    for requests that only read the definition: the row is read without its
-    documents, and a document is loaded only when it is not compiled yet."""
-    _check_pid(pid)
-    ref = CampaignRef(*_found(prepared.first(session, _REF_BY_PID, {"org_id": org_id, "pid": pid}), pid))
-    return _view(ref, env, lambda: prepared.first(session, _DOCUMENTS[env], {"id": ref.id})[0])
+    """The view of the organization's campaign ``pid`` in ``env`` (see view()).
+    The campaign's documents are deferred columns: one is loaded only when
+    the compiled cache does not hold its revision yet."""
+    return view(get_campaign(session, org_id, pid), env)
 
 
 @dataclass(frozen=True)
@@ -111,7 +87,7 @@ class View:
     """A campaign as one environment sees it: the definition with defaults,
     compiled for evaluation."""
 
-    campaign: Campaign | CampaignRef  # its id and pid are what views use
+    campaign: Campaign
     env: str
     compiled: Compiled
     version: int  # the live version; a draft is "the next one", version + 1
@@ -127,10 +103,6 @@ def _rev() -> str:
 
 def view(campaign: Campaign, env: str) -> View:
     """Live reads the published definition, dev the draft (SPEC §1 environments)."""
-    return _view(campaign, env, lambda: campaign.draft if env == "dev" else campaign.live)
-
-
-def _view(campaign: Campaign | CampaignRef, env: str, document) -> View:
     if env == "dev":
         rev, version = campaign.draft_rev, campaign.version + 1
     elif campaign.live_rev is None:
@@ -138,9 +110,9 @@ def _view(campaign: Campaign | CampaignRef, env: str, document) -> View:
             f"campaign {campaign.pid!r} has no published version (env=dev reads its draft)")
     else:
         rev, version = campaign.live_rev, campaign.version
-    # The document is loaded only when not compiled yet.
+    # The document (a deferred column) is loaded only when not compiled yet.
     compiled = cache.get((campaign.id, env, rev), lambda: compile_definition(
-        definitions.normalize(document())))
+        definitions.normalize(campaign.draft if env == "dev" else campaign.live)))
     return View(campaign, env, compiled, version)
 
 

@@ -7,17 +7,18 @@ total and write without another request slipping in between.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import bindparam, case, func, insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
 from models import Balance, CampaignCounter, LedgerEntry
 
 from engine.ledger import buckets
-from engine.db import prepared
+from engine.db import statements
 from engine.outbox import webhooks
 from engine.errors import InsufficientBalance, InvalidInput
 from engine.definitions.checks import MAX_AMOUNT
@@ -46,7 +47,7 @@ class Balances:
         return self.xp + self.ref_xp + self.ugc_xp
 
     @classmethod
-    def of(cls, row: "Balance | BalanceRow | None") -> "Balances":
+    def of(cls, row: "Balance | None") -> "Balances":
         if row is None:
             return cls()
         return cls(row.xp, row.ref_xp, row.ugc_xp, row.total_earned, row.total_spent)
@@ -63,85 +64,72 @@ def bucket_of(kind: str) -> str:
     return BUCKET_OF_KIND.get(kind, "xp")
 
 
-@dataclass(slots=True)
-class BalanceRow:
-    """A user's ``balances`` row, locked for the transaction.
-
-    Plain data, not an ORM entity: the ledger reads and writes it with
-    prepared statements (engine/prepared.py), which on the event path cost
-    a fraction of the ORM's select and flush. Every change is written at
-    once, so a later query in the transaction sees it.
-    """
-
-    campaign_id: int
-    user_id: int
-    env: str
-    xp: int
-    ref_xp: int
-    ugc_xp: int
-    total: int
-    total_earned: int
-    total_spent: int
-    total_reached_at: datetime | None
-    first_seen_at: datetime | None
-    last_active_at: datetime | None
-
-
 _balances = Balance.__table__
 _KEY = ("campaign_id", "user_id", "env")
-_WHERE_KEY = prepared.where_key(_balances, _KEY)
-_COLUMNS = [_balances.c[f.name] for f in fields(BalanceRow)]
+_WHERE_KEY = statements.where_key(_balances, _KEY)
+_COLUMNS = list(_balances.c)
+_COLUMN_KEYS = [c.key for c in _COLUMNS]
 # Locking a row and marking the user active is one statement (an UPDATE
 # locks the row on PostgreSQL as FOR UPDATE does); a credit the user did
 # nothing for only locks.
-_LOCK_ACTIVE = prepared.Prepared(update(_balances).where(*_WHERE_KEY).returning(*_COLUMNS))
-_LOCK = prepared.Prepared(select(*_COLUMNS).where(*_WHERE_KEY).with_for_update())
-_WRITE = prepared.Prepared(update(_balances).where(*_WHERE_KEY))
-_AMOUNTS = ("xp", "ref_xp", "ugc_xp", "total", "total_earned", "total_spent", "total_reached_at")
+_LOCK_ACTIVE = update(_balances).where(*_WHERE_KEY).returning(*_COLUMNS)
+_LOCK = select(*_COLUMNS).where(*_WHERE_KEY).with_for_update()
+_WRITE = update(_balances).where(*_WHERE_KEY)
 
 
 def _key_params(key: tuple) -> dict:
-    return prepared.key_params(dict(zip(_KEY, key)))
+    return statements.key_params(dict(zip(_KEY, key)))
 
 
 def _lock_row(session: Session, key: tuple, now: datetime, active: bool):
     params = _key_params(key)
     if active:
-        return prepared.first(session, _LOCK_ACTIVE, {**params, "last_active_at": now})
-    return prepared.first(session, _LOCK, params)
+        return statements.first(session, _LOCK_ACTIVE, {**params, "last_active_at": now})
+    return statements.first(session, _LOCK, params)
 
 
-def _write(session: Session, row: BalanceRow, columns) -> None:
-    key = (row.campaign_id, row.user_id, row.env)
-    prepared.execute(session, _WRITE, {**{c: getattr(row, c) for c in columns}, **_key_params(key)})
-    _expire_orm_copy(session, key)
+def _loaded(session: Session, key: tuple, found) -> Balance:
+    """The session's Balance entity for ``key`` holding the values of
+    ``found``, the row just read under the lock, as committed state."""
+    values = dict(zip(_COLUMN_KEYS, found))
+    balance = session.identity_map.get(identity_key(Balance, key))
+    if balance is None:
+        balance = Balance(**values)
+        make_transient_to_detached(balance)
+        session.add(balance)
+    else:
+        for column, value in values.items():
+            set_committed_value(balance, column, value)
+    return balance
 
 
-def _expire_orm_copy(session: Session, key: tuple) -> None:
-    # An ORM copy of the row loaded earlier in this session (a leaderboard
-    # read, say) is stale once the row changes: its next access reads it afresh.
-    stale = session.identity_map.get(identity_key(Balance, key))
-    if stale is not None:
-        session.expire(stale)
+def _write(session: Session, balance: Balance, values: dict) -> None:
+    """Write ``values`` to the locked row at once (a later statement in the
+    transaction sees them) and into the entity as committed state, so a
+    flush has nothing left to write."""
+    key = (balance.campaign_id, balance.user_id, balance.env)
+    statements.execute(session, _WRITE, {**values, **_key_params(key)})
+    for column, value in values.items():
+        set_committed_value(balance, column, value)
 
 
 def lock_balance(session: Session, campaign_id: int, user_id: int, env: str,
-                 now: datetime, *, active: bool = True) -> BalanceRow:
+                 now: datetime, *, active: bool = True) -> Balance:
     """The balance row, created if missing, locked until the transaction ends,
     and (``active``) marked active at ``now``.
 
     Every write for one (campaign, user, env) goes through this lock, which
     serializes them on PostgreSQL; SQLite's BEGIN IMMEDIATE already does.
-    The row doubles as the user's participation in the campaign.
+    The row doubles as the user's participation in the campaign. Only the
+    ledger changes the entity returned, through its own UPDATE statements.
     """
     locked = held_locks(session)
     key = (campaign_id, user_id, env)
-    row = locked.get(key)
-    if row is not None:
-        if active and row.last_active_at != now:
-            row.last_active_at = now
-            _write(session, row, ("last_active_at",))
-        return row
+    balance = locked.get(key)
+    if balance is not None:
+        if active and balance.last_active_at != now:
+            _write(session, balance, {"last_active_at": now})
+        return balance
     found = _lock_row(session, key, now, active)
     if found is None:  # first activity: create the row (a racing request may win), then lock it
         insert_ignore(session, Balance, {
@@ -149,17 +137,16 @@ def lock_balance(session: Session, campaign_id: int, user_id: int, env: str,
             "ugc_xp": 0, "total": 0, "total_earned": 0, "total_spent": 0, "first_seen_at": now,
         }, list(_KEY))
         found = _lock_row(session, key, now, active)
-    row = locked[key] = BalanceRow(*found)
-    _expire_orm_copy(session, key)
-    return row
+    balance = locked[key] = _loaded(session, key, found)
+    return balance
 
 
-# Entries are written at once as prepared statements; post_entry hands back
+# Entries are written at once with Core INSERTs; post_entry hands back
 # a transient LedgerEntry carrying the new id.
 _entries = LedgerEntry.__table__
-_INSERT_ENTRY = prepared.Prepared(insert(_entries).returning(_entries.c.id))
-_ENTRY_BY_IDEM_KEY = prepared.Prepared(
-    select(_entries).filter_by(**prepared.OWNER_PARAMS, idem_key=bindparam("idem_key")))
+_INSERT_ENTRY = insert(_entries).returning(_entries.c.id)
+_ENTRY_BY_IDEM_KEY = (
+    select(_entries).filter_by(**statements.OWNER_PARAMS, idem_key=bindparam("idem_key")))
 
 
 def post_entry(session: Session, *, campaign_id: int, user_id: int, env: str, kind: str,
@@ -182,29 +169,28 @@ def post_entry(session: Session, *, campaign_id: int, user_id: int, env: str, ki
         raise InvalidInput(f"amount must be a non-zero integer of at most {MAX_AMOUNT}")
     row = lock_balance(session, campaign_id, user_id, env, now, active=active)
     if idem_key is not None:
-        first = prepared.first(session, _ENTRY_BY_IDEM_KEY, {
+        first = statements.first(session, _ENTRY_BY_IDEM_KEY, {
             "campaign_id": campaign_id, "user_id": user_id, "env": env, "idem_key": idem_key})
         if first is not None:
-            return Posted(LedgerEntry(**first._asdict()), Balances.of(row), duplicate=True)
+            return Posted(LedgerEntry(**dict(zip(_entries.c.keys(), first))), Balances.of(row), duplicate=True)
     if strict and amount < 0 and row.total + amount < 0:
         raise InsufficientBalance(
             f"insufficient balance: total is {row.total}, {-amount} requested")
     values = {"campaign_id": campaign_id, "user_id": user_id, "env": env, "kind": kind,
               "amount": amount, "source": source, "idem_key": idem_key, "version": version,
               "meta": meta, "created_at": now}
-    entry = LedgerEntry(id=prepared.insert_returning(session, _INSERT_ENTRY, values).id, **values)
+    entry = LedgerEntry(id=statements.insert_returning(session, _INSERT_ENTRY, values).id, **values)
     bucket = bucket_of(kind)
-    setattr(row, bucket, getattr(row, bucket) + amount)
-    old_total = row.total
-    row.total = row.xp + row.ref_xp + row.ugc_xp
-    buckets.moved(session, campaign_id, env, old_total, row.total)
-    row.total_reached_at = now
+    amounts = {"xp": row.xp, "ref_xp": row.ref_xp, "ugc_xp": row.ugc_xp}
+    amounts[bucket] += amount
+    total = sum(amounts.values())
+    buckets.moved(session, campaign_id, env, row.total, total)
     if amount > 0:
-        row.total_earned += amount
+        amounts["total_earned"] = row.total_earned + amount
         _count_awarded(session, campaign_id, user_id, env, amount)
     else:
-        row.total_spent += -amount
-    _write(session, row, _AMOUNTS)
+        amounts["total_spent"] = row.total_spent - amount
+    _write(session, row, {**amounts, "total": total, "total_reached_at": now})
     webhooks.emit(session, campaign_id=campaign_id, env=env, user_id=user_id,
                   type="points.rewarded" if amount > 0 else "points.withdrawn",
                   data={"amount": amount, "balance": row.total, "kind": kind,

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from models import Campaign, Hook, Message, User
 
-from engine.db import prepared
+from engine.db import statements
 from engine.clock import iso
 from engine.errors import InvalidInput, NotFound
 
@@ -178,24 +178,24 @@ def unregister(session: Session, org_id: int, *, scope: str, hook_id: str, now: 
 
 # -- outbox ---------------------------------------------------------------------------
 
-_CAMPAIGN = prepared.Prepared(select(Campaign.org_id, Campaign.pid).where(Campaign.id == bindparam("id")))
-_ACTIVE_HOOKS = prepared.Prepared(select(Hook.id, Hook.pids).where(
-    Hook.org_id == bindparam("org_id"), Hook.active.is_(True)))
-_USER = prepared.Prepared(select(User.account, User.platform).where(User.id == bindparam("id")))
+_CAMPAIGN = select(Campaign.org_id, Campaign.pid).where(Campaign.id == bindparam("id"))
+_ACTIVE_HOOKS = select(Hook.id, Hook.pids).where(
+    Hook.org_id == bindparam("org_id"), Hook.active.is_(True))
+_USER = select(User.account, User.platform).where(User.id == bindparam("id"))
 
 
 def _hooks_for(session: Session, campaign_id: int) -> tuple[str, list[int]]:
     """The campaign's pid and the ids of the active hooks that want it.
 
-    Read once per transaction, as prepared statements: a request that pays
+    Read once per transaction, as Core statements: a request that pays
     ten entries emits ten times, and most campaigns have no hook at all.
     """
     cache = session.info.setdefault("qk_hooks", {})
     found = cache.get(campaign_id)
     if found is None:
         session.flush()  # a hook changed earlier in this transaction counts as changed
-        org_id, pid = prepared.first(session, _CAMPAIGN, {"id": campaign_id})
-        hooks = [h.id for h in prepared.rows(session, _ACTIVE_HOOKS, {"org_id": org_id})
+        org_id, pid = statements.first(session, _CAMPAIGN, {"id": campaign_id})
+        hooks = [h.id for h in statements.rows(session, _ACTIVE_HOOKS, {"org_id": org_id})
                  if not h.pids or pid in h.pids]
         found = cache[campaign_id] = (pid, hooks)
     return found
@@ -212,7 +212,7 @@ def emit(session: Session, *, campaign_id: int, env: str, user_id: int, type: st
     pid, hooks = _hooks_for(session, campaign_id)
     if not hooks:
         return 0
-    user = prepared.first(session, _USER, {"id": user_id})
+    user = statements.first(session, _USER, {"id": user_id})
     body = json.dumps({
         "type": type,
         "timestamp": iso(now),

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from models import Event, User
 
 from engine.run import challenges, instant_win, settling
-from engine.db import prepared
+from engine.db import statements
 from engine.definitions.campaigns import View
 from engine.errors import Conflict, InvalidInput, NotFound
 from engine.run.mechanics import MechanicsResult, triggers_instant_win
@@ -31,8 +31,8 @@ VALUE_TYPES = ("api_call", "api_number", "api_score")
 
 
 _events = Event.__table__
-_BY_CLIENT_ID = prepared.Prepared(
-    select(_events).filter_by(**prepared.OWNER_PARAMS, client_id=bindparam("client_id")))
+_BY_CLIENT_ID = (
+    select(_events).filter_by(**statements.OWNER_PARAMS, client_id=bindparam("client_id")))
 
 
 @dataclass
@@ -73,7 +73,7 @@ def record_event(session: Session, view: View, user: User, *, name: str, now: da
     if client_id is not None:
         found = run.lookup(_BY_CLIENT_ID, client_id=client_id)
         if found:
-            return EventResult(Event(**found[0]._asdict()), True, run.finish())
+            return EventResult(Event(**dict(zip(_events.c.keys(), found[0]))), True, run.finish())
     if triggers_instant_win(run.c, name) and run.c.running(now) and run.gate_open():
         instant_win.check_plays_left(run)
     event = _insert_event(session, campaign_id=view.campaign.id, env=view.env, user_id=user.id,
@@ -99,14 +99,13 @@ def record_event(session: Session, view: View, user: User, *, name: str, now: da
     return EventResult(event, False, run.finish(), mech)
 
 
-_INSERT_EVENT = prepared.Prepared(insert(_events).returning(_events.c.id))
+_INSERT_EVENT = insert(_events).returning(_events.c.id)
 
 
 def _insert_event(session: Session, **values) -> Event:
-    """Store the event at once as a prepared statement (the ORM's unit of
-    work cost more than the insert) and return it as a transient Event with
-    its id."""
-    row = prepared.insert_returning(session, _INSERT_EVENT, values)
+    """Store the event at once with a Core INSERT (not the ORM's unit of
+    work) and return it as a transient Event with its id."""
+    row = statements.insert_returning(session, _INSERT_EVENT, values)
     return Event(id=row.id, **values)
 
 

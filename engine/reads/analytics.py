@@ -81,14 +81,14 @@ def top_actions(session: Session, view: View, limit: int = 10) -> list[dict]:
 
 
 @dataclass(frozen=True)
-class UserRow:
+class ParticipantSummary:
     user: User
     total: int
     total_earned: int
     last_active_at: datetime | None
 
 
-def users_page(session: Session, view: View, *, search: str = "", page: int = 1) -> tuple[list[UserRow], int]:
+def users_page(session: Session, view: View, *, search: str = "", page: int = 1) -> tuple[list[ParticipantSummary], int]:
     """Participants of the campaign, highest total first, 25 a page; and how many match."""
     q = (select(Balance, User).join(User, User.id == Balance.user_id)
          .where(Balance.campaign_id == view.campaign.id, Balance.env == view.env))
@@ -100,7 +100,7 @@ def users_page(session: Session, view: View, *, search: str = "", page: int = 1)
     page = max(1, page)
     rows = session.execute(q.order_by(Balance.total.desc(), Balance.user_id)
                            .offset((page - 1) * USERS_PAGE).limit(USERS_PAGE)).all()
-    return [UserRow(u, b.total, b.total_earned, b.last_active_at) for b, u in rows], int(count)
+    return [ParticipantSummary(u, b.total, b.total_earned, b.last_active_at) for b, u in rows], int(count)
 
 
 def points_by_source(session: Session, view: View, user_id: int) -> dict[str, int]:

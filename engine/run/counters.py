@@ -1,11 +1,10 @@
 """A user's action counters (rows of ``action_states``) as plain data.
 
-The task engine (engine/tasks.py) reads a user's counters once per run and
-writes back the ones it touched, in one statement each for the new and the
-changed rows, when the run finishes. They bypass the ORM and run as
-prepared statements (engine/prepared.py): on the event path SQLAlchemy's
-machinery cost more than the statements themselves. The run holds
-the user's balance lock throughout, and nothing else writes this table.
+The task engine (engine/run/tasks.py) reads a user's counters once per run
+and writes back the ones it touched, in one statement each for the new and
+the changed rows, when the run finishes. They are Core statements
+(engine/db/statements.py), not ORM entities. The run holds the user's
+balance lock throughout, and nothing else writes this table.
 """
 from __future__ import annotations
 
@@ -17,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from models import ActionState
 
-from engine.db import prepared
+from engine.db import statements
 
 # The columns that identify a user's rows in every per-user table, and the
 # matching filter_by() arguments for statements built once.
@@ -46,10 +45,10 @@ class Counters:
 FIELDS = tuple(f.name for f in fields(Counters) if f.name != "action_id")
 
 # Built once. SELECT is run by the caller (engine.run.tasks.Run.lookup binds the owner).
-SELECT = prepared.Prepared(select(_table.c.action_id, *(_table.c[f] for f in FIELDS)).where(
-    *(_table.c[k] == param for k, param in prepared.OWNER_PARAMS.items())))
-_INSERT = prepared.Prepared(insert(_table))
-_UPDATE = prepared.Prepared(update(_table).where(*prepared.where_key(_table, (*prepared.OWNER, "action_id"))))
+SELECT = select(_table.c.action_id, *(_table.c[f] for f in FIELDS)).where(
+    *(_table.c[k] == param for k, param in statements.OWNER_PARAMS.items()))
+_INSERT = insert(_table)
+_UPDATE = update(_table).where(*statements.where_key(_table, (*statements.OWNER, "action_id")))
 
 
 def load(rows: list) -> dict[str, Counters]:
@@ -70,6 +69,6 @@ def save(session: Session, owner: dict, counters: dict[str, Counters],
         if action_id in new:
             inserts.append({**owner, "action_id": action_id, **values})
         else:
-            updates.append({**prepared.key_params({**owner, "action_id": action_id}), **values})
-    prepared.execute_many(session, _INSERT, inserts)
-    prepared.execute_many(session, _UPDATE, updates)
+            updates.append({**statements.key_params({**owner, "action_id": action_id}), **values})
+    statements.execute_many(session, _INSERT, inserts)
+    statements.execute_many(session, _UPDATE, updates)

@@ -25,7 +25,7 @@ from models import Completion, InviteClaim, QuestState, Referral, User
 
 from engine.run import counters, settling
 from engine import ledger
-from engine.db import prepared
+from engine.db import statements
 from engine.outbox import webhooks
 from engine.definitions.campaigns import View
 from engine.definitions.compiled import Action
@@ -165,11 +165,10 @@ EVALUATORS: dict[str, Callable] = {
 STATE_TYPES = tuple(STATE_MEASURES)
 
 
-# The run's per-user lookups, prepared once (engine/prepared.py): on the
-# event path SQLAlchemy's machinery cost more than the statements.
-_REFERRER = prepared.Prepared(select(Referral.referrer_id).filter_by(**prepared.OWNER_PARAMS))
-_CLAIMED = prepared.Prepared(select(InviteClaim.user_id).filter_by(**prepared.OWNER_PARAMS))
-_INSERT_COMPLETION = prepared.Prepared(insert(Completion.__table__))
+# The run's per-user lookups, built once (engine/db/statements.py).
+_REFERRER = select(Referral.referrer_id).filter_by(**statements.OWNER_PARAMS)
+_CLAIMED = select(InviteClaim.user_id).filter_by(**statements.OWNER_PARAMS)
+_INSERT_COMPLETION = insert(Completion.__table__)
 
 
 class Run:
@@ -215,22 +214,21 @@ class Run:
         return self._states
 
     def _owner(self) -> dict:
-        """The user's key in every per-user table (prepared.OWNER)."""
+        """The user's key in every per-user table (statements.OWNER)."""
         return {"campaign_id": self.campaign_id, "env": self.env, "user_id": self.user.id}
 
-    def lookup(self, stmt: prepared.Prepared, **params) -> list:
+    def lookup(self, stmt, **params) -> list:
         """The rows of one of the user's lookups (``stmt`` bound by
-        campaign_id, env and user_id, plus ``params``), run as a prepared
+        campaign_id, env and user_id, plus ``params``), run as a Core
         statement: no flush first.
 
         Safe because a run reads each of these tables (its counters, referral,
         invite claim, events) before it writes them,
         and whatever wrote them earlier in the transaction flushed (every run
-        ends with a flush; referrals and claims flush their rows). Skipping
-        the autoflush leaves one flush per run instead of one per lookup,
-        which was a quarter of an event's cost.
+        ends with a flush; referrals and claims flush their rows). One flush
+        per run, not one per lookup.
         """
-        return prepared.rows(self.session, stmt, {**self._owner(), **params})
+        return statements.rows(self.session, stmt, {**self._owner(), **params})
 
     def has_claimed_code(self) -> bool:
         if self._claimed is None:
@@ -354,7 +352,7 @@ class Run:
         st.last_paid_at = self.now
         if first:
             st.first_paid_at, st.first_paid_period = self.now, st.period
-        prepared.execute(self.session, _INSERT_COMPLETION, {
+        statements.execute(self.session, _INSERT_COMPLETION, {
             "campaign_id": self.campaign_id, "env": self.env, "user_id": self.user.id,
             "action_id": action.id, "quest_id": action.quest, "xp": amount, "period": st.period,
             "version": self.view.version, "completed_at": self.now})

@@ -78,8 +78,8 @@ def test_an_event_that_pays_nothing_reads_each_row_once_and_writes_each_once(app
     # Both dice counters in one UPDATE (executemany) and the event once.
     assert len(writes_of(seen, "action_states")) == 1
     assert len(writes_of(seen, "events")) == 1
-    # BEGIN, and on SQLite the COMMIT of the reads before BEGIN IMMEDIATE
-    # (storage.become_writer), are transaction control, not queries.
+    # BEGIN (BEGIN IMMEDIATE on SQLite) and COMMIT are transaction control,
+    # not queries.
     queries = [s for s in seen if not s.startswith(("BEGIN", "COMMIT"))]
     assert len(queries) == 8, queries
 

@@ -12,11 +12,9 @@ from sqlalchemy import create_engine, event, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from engine.access import organizations, users
 from engine.db import write_queue
-from engine.db.storage import become_writer, configure_engine, writing
-from models import User
-from tests.conftest import PG_URL, START
+from engine.db.storage import configure_engine, writing
+from tests.conftest import PG_URL
 
 pytestmark = pytest.mark.skipif(bool(PG_URL), reason="the queue is for SQLite files")
 
@@ -157,46 +155,27 @@ def test_writers_go_unqueued_when_the_lock_file_cannot_be_opened(tmp_path):
     engine.dispose()
 
 
-def test_become_writer_turns_the_reads_into_a_writer_on_the_same_connection(db_file):
-    """storage.become_writer: the read transaction ends, BEGIN IMMEDIATE takes
-    the seat and SQLite's write lock on the same connection, and the
-    session's own commit gives both up."""
+def test_a_rolled_back_savepoint_keeps_the_seat_and_the_sessions_end_gives_it_up(db_file):
+    """A savepoint's rollback ends no transaction: the seat and SQLite's write
+    lock stay with the session until its own commit or rollback."""
     engine = make_engine(db_file)
     other = make_engine(db_file, sqlite_busy_ms=0)
-    with Session(engine) as session:
-        assert session.execute(text("SELECT count(*) FROM t")).scalar() == 0
-        raw = session.connection().connection.dbapi_connection
-        assert not seat_taken(db_file) and raw.in_transaction  # a reader, in BEGIN
-        # A write committed between the reads and become_writer is seen after it.
-        with writing(), other.begin() as conn:
-            conn.execute(text("INSERT INTO t VALUES (7)"))
-        become_writer(session)
-        assert session.connection().connection.dbapi_connection is raw
-        assert seat_taken(db_file)
-        with pytest.raises(OperationalError, match="locked"):  # SQLite's write lock is ours
-            with other.connect() as conn:
-                conn.exec_driver_sql("BEGIN IMMEDIATE")
-        assert session.execute(text("SELECT count(*) FROM t")).scalar() == 1
-        session.execute(text("INSERT INTO t VALUES (8)"))
-        session.commit()
-        assert not seat_taken(db_file)
+    for end in ("commit", "rollback"):
+        with writing(), Session(engine) as session:
+            session.execute(text("INSERT INTO t VALUES (1)"))
+            with session.begin_nested() as savepoint:
+                session.execute(text("INSERT INTO t VALUES (2)"))
+                savepoint.rollback()
+            assert seat_taken(db_file)
+            with pytest.raises(OperationalError, match="locked"):  # SQLite's write lock is ours
+                with other.connect() as conn:
+                    conn.exec_driver_sql("BEGIN IMMEDIATE")
+            getattr(session, end)()
+            assert not seat_taken(db_file)
+            # The lock went with the seat: the next writer starts at once.
+            with writing(), other.begin() as conn:
+                conn.execute(text("INSERT INTO t VALUES (3)"))
     with other.connect() as conn:
-        assert sorted(r[0] for r in conn.execute(text("SELECT n FROM t"))) == [7, 8]
+        assert sorted(r[0] for r in conn.execute(text("SELECT n FROM t"))) == [1, 3, 3]
     engine.dispose()
     other.dispose()
-
-
-def test_become_writer_expires_what_the_reads_loaded(session):
-    """As the commit it replaces did: an entity loaded by the reads is read
-    again under the write lock, with what another writer committed between."""
-    org = organizations.create_organization(session, "acme", START)
-    user = users.ensure_user(session, org.id, "ann", "web", START)
-    session.commit()
-    assert session.get(User, user.id).name is None  # loaded by the read phase
-    other = Session(session.get_bind())
-    other.get(User, user.id).name = "Ann"
-    other.commit()
-    other.close()
-    become_writer(session)
-    assert user.name == "Ann"
-    session.rollback()

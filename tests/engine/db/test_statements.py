@@ -1,4 +1,4 @@
-"""Prepared statements (engine/prepared.py) behave as SQLAlchemy's own
+"""Statements run by engine/db/statements.py behave as the ORM's own
 execution would: same values both ways, inside the session's transaction,
 errors as SQLAlchemy exceptions, cursor listeners called. Both databases."""
 from __future__ import annotations
@@ -11,14 +11,14 @@ from sqlalchemy.exc import IntegrityError
 
 from engine.definitions import campaigns
 from engine.access import organizations, users
-from engine.db import prepared
+from engine.db import statements
 from engine.outbox import webhooks
 from models import Balance, Event, User
 
 T = datetime(2026, 11, 22, 12, 0, 0, 123456, tzinfo=timezone.utc)
 _events = Event.__table__
-INSERT_EVENT = prepared.Prepared(insert(_events).returning(_events.c.id))
-EVENT_BY_ID = prepared.Prepared(select(_events).where(_events.c.id == bindparam("id")))
+INSERT_EVENT = insert(_events).returning(_events.c.id)
+EVENT_BY_ID = select(_events).where(_events.c.id == bindparam("id"))
 
 
 @pytest.fixture
@@ -40,54 +40,52 @@ def event_values(session, org, user, **over):
 def test_values_go_in_and_come_out_as_the_orm_reads_them(session, owner):
     org, user = owner
     values = event_values(session, org, user)
-    row = prepared.insert_returning(session, INSERT_EVENT, values)
-    got = prepared.first(session, EVENT_BY_ID, {"id": row.id})
+    row = statements.insert_returning(session, INSERT_EVENT, values)
+    got = statements.first(session, EVENT_BY_ID, {"id": row.id})
     session.commit()
     orm = session.get(Event, row.id)
     for name, value in values.items():
         assert getattr(got, name) == value == getattr(orm, name), name
     assert got.received_at.tzinfo is not None  # UTCDateTime's own processor ran
-    assert prepared.first(session, EVENT_BY_ID, {"id": row.id + 1000}) is None
+    assert statements.first(session, EVENT_BY_ID, {"id": row.id + 1000}) is None
 
 
-def test_a_prepared_write_is_part_of_the_sessions_transaction(session, owner):
+def test_a_statements_write_is_part_of_the_sessions_transaction(session, owner):
     org, user = owner
-    row = prepared.insert_returning(session, INSERT_EVENT, event_values(session, org, user))
+    row = statements.insert_returning(session, INSERT_EVENT, event_values(session, org, user))
     session.rollback()
     assert session.get(Event, row.id) is None
-    row = prepared.insert_returning(session, INSERT_EVENT, event_values(session, org, user, client_id="e2"))
+    row = statements.insert_returning(session, INSERT_EVENT, event_values(session, org, user, client_id="e2"))
     session.commit()
     assert session.get(Event, row.id).client_id == "e2"
 
 
-def test_the_connection_is_kept_for_one_transaction_only(session, owner):
-    """prepared.connection() asks the session once per transaction; a commit,
-    a rollback or a savepoint's end drops what it kept."""
+def test_statements_follow_the_sessions_transactions_and_savepoints(session, owner):
+    """A commit ends the transaction the statements ran in, the next one
+    begins another, and a savepoint's rollback undoes what ran inside it."""
     org, user = owner
     values = event_values(session, org, user)
-    first = prepared.insert_returning(session, INSERT_EVENT, values)
-    assert prepared.connection(session) is session.connection()
+    first = statements.insert_returning(session, INSERT_EVENT, values)
     session.commit()
     assert not session.in_transaction()
-    # The next statement begins a new transaction on a connection of its own.
-    assert prepared.first(session, EVENT_BY_ID, {"id": first.id}) is not None
-    assert prepared.connection(session) is session.connection()
+    assert statements.first(session, EVENT_BY_ID, {"id": first.id}) is not None
+    assert session.in_transaction()
     savepoint = session.begin_nested()
-    second = prepared.insert_returning(session, INSERT_EVENT, {**values, "client_id": "e2"})
+    second = statements.insert_returning(session, INSERT_EVENT, {**values, "client_id": "e2"})
     savepoint.rollback()
-    assert prepared.first(session, EVENT_BY_ID, {"id": second.id}) is None
+    assert statements.first(session, EVENT_BY_ID, {"id": second.id}) is None
     session.rollback()
-    assert prepared.first(session, EVENT_BY_ID, {"id": first.id}).client_id == "e1"
+    assert statements.first(session, EVENT_BY_ID, {"id": first.id}).client_id == "e1"
 
 
 def test_a_database_error_is_sqlalchemys_and_the_session_recovers(session, owner):
     org, user = owner
-    prepared.insert_returning(session, INSERT_EVENT, event_values(session, org, user))
+    statements.insert_returning(session, INSERT_EVENT, event_values(session, org, user))
     session.commit()
     with pytest.raises(IntegrityError):  # the same client id twice for the user
-        prepared.insert_returning(session, INSERT_EVENT, event_values(session, org, user))
+        statements.insert_returning(session, INSERT_EVENT, event_values(session, org, user))
     session.rollback()
-    row = prepared.insert_returning(session, INSERT_EVENT, event_values(session, org, user, client_id="e3"))
+    row = statements.insert_returning(session, INSERT_EVENT, event_values(session, org, user, client_id="e3"))
     session.commit()
     assert session.get(Event, row.id) is not None
 
@@ -95,25 +93,26 @@ def test_a_database_error_is_sqlalchemys_and_the_session_recovers(session, owner
 def test_execute_many_and_rowcount(session, owner):
     org, user = owner
     other = users.ensure_user(session, org.id, "bob", "web", T)
-    rename = prepared.Prepared(update(User.__table__).where(User.id == bindparam("key_id")))
-    prepared.execute_many(session, rename, [{"name": "Ann", "key_id": user.id},
+    rename = update(User.__table__).where(User.id == bindparam("key_id"))
+    statements.execute_many(session, rename, [{"name": "Ann", "key_id": user.id},
                                             {"name": "Bob", "key_id": other.id}])
-    assert prepared.execute(session, rename, {"name": "Nobody", "key_id": -1}) == 0
+    assert statements.execute(session, rename, {"name": "Nobody", "key_id": -1}) == 0
     session.commit()
     session.expire_all()
     assert (session.get(User, user.id).name, session.get(User, other.id).name) == ("Ann", "Bob")
 
 
-def test_an_insert_that_needs_a_python_side_default_is_refused(session, owner):
+def test_an_insert_gets_the_python_side_defaults_it_was_not_given(session, owner):
     org, user = owner
-    # Balance.xp has default=0, which only SQLAlchemy's own execution fills in.
+    # Balance.xp has default=0, a Python-side default of the column.
     campaign = campaigns.get_campaign(session, org.id, campaigns.DEFAULT_PID)
-    stmt = prepared.Prepared(insert(Balance.__table__))
-    with pytest.raises(ValueError, match="xp"):
-        prepared.execute(session, stmt, {"campaign_id": campaign.id, "user_id": user.id, "env": "live"})
+    key = {"campaign_id": campaign.id, "user_id": user.id, "env": "live"}
+    statements.execute(session, insert(Balance.__table__), key)
+    session.commit()
+    assert session.get(Balance, (campaign.id, user.id, "live")).xp == 0
 
 
-def test_cursor_listeners_see_prepared_statements(session, owner):
+def test_cursor_listeners_see_the_statements(session, owner):
     org, user = owner
     engine = session.get_bind()
     seen = []
@@ -122,7 +121,7 @@ def test_cursor_listeners_see_prepared_statements(session, owner):
         seen.append(statement)
     event.listen(engine, "before_cursor_execute", record)
     try:
-        prepared.first(session, EVENT_BY_ID, {"id": 1})
+        statements.first(session, EVENT_BY_ID, {"id": 1})
     finally:
         event.remove(engine, "before_cursor_execute", record)
     queries = [s for s in seen if s != "BEGIN"]  # the session's transaction began here (SQLite)
@@ -130,7 +129,7 @@ def test_cursor_listeners_see_prepared_statements(session, owner):
 
 
 def test_a_hook_unregistered_earlier_in_the_transaction_gets_no_message(session, owner):
-    """webhooks.emit reads the hooks with prepared statements, which do not
+    """webhooks.emit reads the hooks with engine.db.statements, which do not
     autoflush: it flushes first, so a change made earlier in the same
     transaction counts."""
     org, user = owner

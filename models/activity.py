@@ -37,7 +37,7 @@ class ActionState(Base):
 
     ``period`` names the period the counters belong to ("once", a local date,
     an ISO week, a month); the first touch in a new period resets them.
-    The task engine reads and writes these rows with Core (engine/counters.py),
+    The task engine reads and writes these rows with Core (engine/run/counters.py),
     not through the ORM session.
     """
 

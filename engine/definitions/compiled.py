@@ -104,7 +104,7 @@ class Compiled:
     allowed_origins: tuple[str, ...] = ()
     milestone_names: dict[str, str] = field(default_factory=dict)  # code -> name
     prize_tiers: tuple[str, ...] = ()  # the instant-win tiers' names, in order
-    # Progression (SPEC §2 tiers, badges, streaks, challenges): see engine/progression.py
+    # Progression (SPEC §2 tiers, badges, streaks, challenges): see engine/run/settling.py
     tiers: tuple[dict, ...] = ()  # by points_required, lowest first
     badges: tuple[dict, ...] = ()
     badge_event_types: frozenset[str] = frozenset()  # event types some badge counts

@@ -88,7 +88,7 @@ def record_event(session: Session, view: View, user: User, *, name: str, now: da
     matched = [a for a in candidates if a.event[2] is None or a.event[2] == user.platform]
     _feed_all(run, matched, Input(event=doc))
     mech = apply_mechanics(run, name, data, rng or _system_random)
-    # Streaks, badges and challenges (engine/settling.py): a stored event
+    # Streaks, badges and challenges (engine/run/settling.py): a stored event
     # counts for the streak; badge counters and challenges advance on its type.
     run.streak_activity = True
     settling.count_event(run, event)

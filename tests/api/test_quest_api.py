@@ -677,8 +677,6 @@ def test_concurrent_values_and_streams_pay_once(client, auth, summer):
 
 # -- input the database could not store: a 400, never a 500 --------------------------------------
 
-# Known bug in engine/tasks.py (not this suite's to fix): _extract floors any finite number,
-# so a huge one overflows the BIGINT progress counter. Remove the marker once fixed.
 def test_events_value_with_an_absurd_number_saturates_instead_of_failing(client, auth, summer):
     # Event data is free-form: an absurd number in it is stored, and the
     # counter it feeds saturates (engine.run.tasks.PROGRESS_CAP) instead of overflowing.

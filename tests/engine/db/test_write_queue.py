@@ -1,4 +1,4 @@
-"""SQLite writers wait in line (engine/write_queue.py): the seat is taken by
+"""SQLite writers wait in line (engine/db/write_queue.py): the seat is taken by
 BEGIN IMMEDIATE and given up by every way a transaction ends."""
 from __future__ import annotations
 

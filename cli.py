@@ -12,15 +12,16 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
+import demo as demo_setup
 from blueprints._api import signing_secrets
 from engine.definitions import campaigns
 from engine.access import keys, operators, organizations, tokens, users
 from engine.errors import EngineError
 from extensions import db
 
-EXAMPLES = Path(__file__).parent / "examples"
-DEMO_ORG = "demo"
-DEMO_OPERATOR = "demo@questkit.local"
+DEMO_ORG = demo_setup.DEMO_ORG
+DEMO_OPERATOR = demo_setup.DEMO_OPERATOR
+DEMO_PLAYER = demo_setup.DEMO_PLAYER
 
 org_cli = AppGroup("org", help="Organizations.")
 key_cli = AppGroup("key", help="API keys.")
@@ -112,33 +113,81 @@ def campaign_push(org, file, publish):
 
 
 @click.command("demo")
+@click.option("--reset", is_flag=True,
+              help="a new API key (the old one is revoked), operator password and webhook secret")
 @with_appcontext
-def demo():
-    """A demo organization with both example campaigns published; prints a key."""
+def demo(reset):
+    """A demo organization with both example campaigns published and a few days
+    of activity; prints the URLs, the login and, last, the API key.
+
+    The key and the password are kept in the instance folder (demo.json): run
+    again, it prints the same ones; --reset makes new ones.
+    """
+    from blueprints.campaign_api import allow_private_webhooks
+    from engine.outbox import webhooks
+
+    app = current_app
+    base = str(app.config.get("PUBLIC_URL") or "").rstrip("/")
+    state = None if reset else demo_setup.read_state(app.instance_path)
+    old = demo_setup.read_state(app.instance_path) if reset else None
     try:
         org = organizations.ensure_organization(db.session, DEMO_ORG, _now())
-        for name in ("default-example.json", "campaign-example.json"):
-            doc = json.loads((EXAMPLES / name).read_text(encoding="utf-8"))
+        for doc in demo_setup.example_campaigns(base):
             campaign = push(org.name, doc, publish=True)
             click.echo(f"campaign {campaign.pid} published (version {campaign.version})", err=True)
-        _, raw = keys.create_key(db.session, org.id, _now(), label="demo")
-        player = users.ensure_user(db.session, org.id, "demo_player", users.INTERNAL_PLATFORM, _now(),
+        key_ok = False
+        if state is not None:
+            try:
+                key_ok = keys.authenticate(db.session, state.key).org_id == org.id
+            except EngineError:
+                key_ok = False
+        if old is not None:
+            try:
+                identity = keys.authenticate(db.session, old.key)
+                if identity.org_id == org.id:
+                    keys.revoke_key(db.session, org.id, identity.key_id, _now())
+            except EngineError:
+                pass  # the old key is gone already
+        if state is None or not key_ok:
+            _, raw = keys.create_key(db.session, org.id, _now(), label="demo")
+            state = demo_setup.DemoState(
+                key=raw, password=state.password if state else secrets.token_urlsafe(12),
+                hook_secret=state.hook_secret if state else webhooks.generate_secret(),
+                seeded=state.seeded if state else False)
+        player = users.ensure_user(db.session, org.id, DEMO_PLAYER, users.INTERNAL_PLATFORM, _now(),
                                    name="Demo Player")
-        password = secrets.token_urlsafe(12)
-        operators.ensure_operator(db.session, org.id, DEMO_OPERATOR, password, _now())
+        operators.ensure_operator(db.session, org.id, DEMO_OPERATOR, state.password, _now())
         db.session.flush()
     except EngineError as exc:
         _fail(exc)
     db.session.commit()
+    demo_setup.write_state(app.instance_path, state)
+    if not state.seeded:
+        hook_uri = base + "/demo/webhook"
+        try:
+            webhooks.check_uri(hook_uri, allow_private_webhooks())
+        except EngineError as exc:
+            click.echo(f"no demo webhook: {exc.message} (scripts/serve sets WEBHOOK_ALLOW_PRIVATE=1)",
+                       err=True)
+            hook_uri = None
+        problems = demo_setup.seed_activity(app, state.key, hook_uri, state.hook_secret)
+        for problem in problems:
+            click.echo(f"demo activity: {problem}", err=True)
+        state.seeded = True
+        demo_setup.write_state(app.instance_path, state)
+        click.echo(f"demo activity: {demo_setup.SEED_DAYS + 1} days seeded", err=True)
     click.echo(f"organization: {org.name} (id {org.id})", err=True)
     token = tokens.make_widget_token(signing_secrets(), org.id, player.id)
-    base = str(current_app.config.get("PUBLIC_URL") or "").rstrip("/")
-    click.echo(f"widget preview (user demo_player): {base}/widget/summer_games?user_token={token}", err=True)
+    click.echo(f"landing page: {base}/   API reference: {base}/docs   demo page: {base}/demo", err=True)
+    click.echo(f"widget preview (user {DEMO_PLAYER}): {base}/widget/summer_games?user_token={token}",
+               err=True)
     click.echo(f"                                   {base}/widget/default?user_token={token}", err=True)
-    click.echo(f"dashboard: {base}/dashboard/login  e-mail {DEMO_OPERATOR}  password {password}", err=True)
-    click.echo(f'embed snippet: <script src="{base}/embed.js" data-campaign="summer_games" '
-               f'data-user-token="{token}" async></script>', err=True)
-    click.echo(raw)
+    click.echo(f"dashboard: {base}/dashboard/login  e-mail {DEMO_OPERATOR}  password {state.password}",
+               err=True)
+    click.echo(f"embed snippet: {demo_setup.embed_snippet(base, token)}", err=True)
+    click.echo(f"(kept in {demo_setup.state_path(app.instance_path)}; flask demo --reset makes new ones)",
+               err=True)
+    click.echo(state.key)
 
 
 webhooks_cli = AppGroup("webhooks", help="Webhook delivery.")

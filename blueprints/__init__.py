@@ -1,10 +1,11 @@
 """The one list of blueprints, and which dialect answers errors under a path."""
 from __future__ import annotations
 
-from . import campaign_api, dashboard, docs, games_api, management_api, participants_api, play, rewards_api, widget
+from . import (campaign_api, dashboard, docs, games_api, management_api, participants_api, play, rewards_api,
+               site, widget)
 
 BLUEPRINTS = [campaign_api.bp, management_api.bp, rewards_api.bp, participants_api.bp, games_api.bp,
-              play.bp, widget.bp, dashboard.bp, docs.bp]
+              play.bp, widget.bp, dashboard.bp, docs.bp, site.bp]
 
 # Longest prefix first: /api/v1/admin must win over /api/v1.
 DIALECTS = sorted(

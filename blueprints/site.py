@@ -1,0 +1,124 @@
+"""The pages a newcomer meets first: the landing page, the API reference,
+the demo page, and the health check.
+
+The API reference renders /openapi.json in the browser with Swagger UI,
+vendored under static/ (see static/vendor/README.md); nothing is loaded from
+another origin.
+"""
+from __future__ import annotations
+
+import hmac
+import time
+
+from flask import Blueprint, Response, current_app, jsonify, render_template, request
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+import demo as demo_setup
+from engine.access import organizations, tokens, users
+from engine.outbox import webhooks
+from extensions import db
+
+from ._api import signing_secrets
+
+bp = Blueprint("site", __name__)
+
+SWAGGER_UI = "5.36.0"
+SIGNATURE_TOLERANCE = 300  # seconds, as the Standard Webhooks libraries allow
+
+# Pages of this blueprint load scripts, styles and images from this server only.
+BASE_CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+            "base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+CSP = {
+    "site.landing": BASE_CSP,
+    # Swagger UI fetches /openapi.json and, with "Try it out", the API itself.
+    "site.api_docs": BASE_CSP + "; connect-src 'self'",
+}
+
+
+@bp.after_request
+def _headers(resp: Response):
+    policy = CSP.get(request.endpoint or "", BASE_CSP)
+    if "Content-Security-Policy" not in resp.headers and request.endpoint != "site.demo_webhook":
+        resp.headers["Content-Security-Policy"] = policy
+        resp.headers["X-Frame-Options"] = "DENY"
+        resp.headers["X-Content-Type-Options"] = "nosniff"
+        resp.headers["Referrer-Policy"] = "no-referrer"
+    return resp
+
+
+def public_url() -> str:
+    return str(current_app.config.get("PUBLIC_URL") or request.host_url).rstrip("/")
+
+
+@bp.get("/")
+def landing():
+    return render_template("site/landing.html", base=public_url())
+
+
+@bp.get("/docs")
+def api_docs():
+    return render_template("site/docs.html", swagger_ui=SWAGGER_UI)
+
+
+@bp.get("/health")
+def health():
+    try:
+        db.session.execute(text("SELECT 1"))
+        db.session.rollback()
+    except SQLAlchemyError:
+        db.session.rollback()
+        current_app.logger.warning("health check: the database does not answer", exc_info=True)
+        return jsonify(status="unavailable", database="unavailable"), 503
+    return jsonify(status="ok", database="ok")
+
+
+# -- the demo ----------------------------------------------------------------------
+
+
+def _demo_token() -> str | None:
+    """The demo player's widget token, as `flask demo` prints it; None without a demo."""
+    org = organizations.find_organization(db.session, demo_setup.DEMO_ORG)
+    player = org and users.find_user(db.session, org.id, demo_setup.DEMO_PLAYER, users.INTERNAL_PLATFORM)
+    if not player:
+        return None
+    return tokens.make_widget_token(signing_secrets(), org.id, player.id)
+
+
+@bp.get("/demo")
+def demo_page():
+    """The demo campaign's widget embedded with the snippet `flask demo` printed."""
+    token = _demo_token()
+    db.session.rollback()
+    base = public_url()
+    if token is None:
+        return render_template("site/demo.html", snippet=None), 404
+    snippet = demo_setup.embed_snippet(base, token)
+    resp = Response(render_template("site/demo.html", snippet=snippet, base=base))
+    # embed.js and the widget's frame come from PUBLIC_URL, which may be
+    # another origin than the one the browser used to open this page.
+    own = demo_setup.origin_of(base) or ""
+    resp.headers["Content-Security-Policy"] = (
+        f"default-src 'none'; script-src 'self' {own}; style-src 'self'; img-src 'self' data:; "
+        f"frame-src 'self' {own}; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+    return resp
+
+
+@bp.post("/demo/webhook")
+def demo_webhook():
+    """The demo hook's receiver: 204 for a delivery signed with the demo's
+    secret (Standard Webhooks), 401 otherwise. It keeps nothing: the
+    dashboard's webhook page shows the delivery and its answer."""
+    state = demo_setup.read_state(current_app.instance_path)
+    msg_id = request.headers.get("webhook-id", "")
+    stamp = request.headers.get("webhook-timestamp", "")
+    if state is None or not state.hook_secret or not stamp.isdigit() or not msg_id:
+        return jsonify(error="not a signed delivery of the demo hook"), 401
+    if abs(time.time() - int(stamp)) > SIGNATURE_TOLERANCE:
+        return jsonify(error="webhook-timestamp too far from now"), 401
+    body = request.get_data(as_text=True)
+    expected = webhooks.signature(state.hook_secret, msg_id, int(stamp), body)
+    given = request.headers.get("webhook-signature", "").split()
+    if not any(hmac.compare_digest(expected, sig) for sig in given):
+        return jsonify(error="bad signature"), 401
+    return Response(status=204)

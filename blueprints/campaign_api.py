@@ -10,7 +10,7 @@ from flask import Blueprint, current_app
 from engine.reads import stats, leaderboard, progress
 from engine.definitions import campaigns
 from engine.participation import events, invites, credits, referrals
-from engine.access import tokens, users
+from engine.access import keys, tokens, users
 from engine.outbox import webhooks
 from engine.errors import InvalidInput, NotFound
 from engine.ledger import get_balances
@@ -24,6 +24,8 @@ def _ok(data):
 
 
 def _error(status, message, exc):
+    if isinstance(exc, keys.InvalidKey):
+        message = f"{message}: send it as Authorization: Bearer <key>"
     body = {"success": False, "error": message}
     issues = getattr(exc, "issues", None)
     if issues:

@@ -10,7 +10,7 @@ from flask import Blueprint, request
 
 from engine.definitions import campaigns
 from engine.participation import catalog, participants
-from engine.access import users
+from engine.access import keys, users
 from engine.errors import InsufficientBalance, OutOfStock, UnknownUser
 from engine.access.users import INTERNAL_PLATFORM
 
@@ -29,6 +29,8 @@ def _ok(data):
 
 
 def _error(status, message, exc):
+    if isinstance(exc, keys.InvalidKey):
+        message = f"{message}: send it as X-API-Key: <key>"
     code = next((c for cls, c in ERROR_CODES.items() if isinstance(exc, cls)), None)
     return {"error": {"code": code or STATUS_CODES.get(status, "error"), "message": message}}
 

@@ -13,7 +13,7 @@ from flask import Blueprint, request
 from engine.definitions import campaigns
 from engine.run import instant_win
 from engine.participation import awards
-from engine.access import users
+from engine.access import keys, users
 from engine.errors import InvalidInput, NotFound, UnknownCampaign
 from engine.access.users import INTERNAL_PLATFORM
 
@@ -27,6 +27,8 @@ def _ok(data):
 
 
 def _error(status, message, exc):
+    if isinstance(exc, keys.InvalidKey):
+        message = f"{message}: send it as X-API-Secret: <key> (the Games SDK: X-API-Key: <key>)"
     return {"status": "error", "code": status, "message": message}
 
 

@@ -20,6 +20,10 @@ PREFIXES = {"secret": "qk_live_", "publishable": "pk_live_"}
 LOOKUP_CHARS = 12
 
 
+class InvalidKey(Unauthorized):
+    """A missing, malformed, unknown or revoked API key (each dialect names its header)."""
+
+
 @dataclass(frozen=True)
 class KeyIdentity:
     """Who a request acts for, once its key checked out."""
@@ -60,15 +64,15 @@ _BY_PREFIX = prepared.Prepared(
 def authenticate(session: Session, raw: str | None) -> KeyIdentity:
     """The identity of a presented key; Unauthorized for anything else."""
     if not raw or not isinstance(raw, str) or len(raw) > 200:
-        raise Unauthorized("missing or invalid API key")
+        raise InvalidKey("missing or invalid API key")
     if not raw.startswith(tuple(PREFIXES.values())):
-        raise Unauthorized("missing or invalid API key")
+        raise InvalidKey("missing or invalid API key")
     # Every API request runs this: a prepared statement (engine/prepared.py).
     row = prepared.first(session, _BY_PREFIX, {"prefix": _lookup(raw)})
     # Compare digests in constant time even when the prefix matched nothing.
     expected = row.digest if row is not None else "0" * 64
     if not hmac.compare_digest(expected, _digest(raw)) or row is None or row.revoked_at is not None:
-        raise Unauthorized("missing or invalid API key")
+        raise InvalidKey("missing or invalid API key")
     return KeyIdentity(org_id=row.org_id, key_id=row.id, kind=row.kind)
 
 

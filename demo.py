@@ -128,8 +128,9 @@ def seed_activity(app, key: str, hook_uri: str | None, hook_secret: str) -> list
             for n, (account, name) in enumerate(active):
                 who = {"account": account, "platform": PLATFORM, "pid": DEMO_CAMPAIGN}
                 call("GET", f"/api/v1/token?account={account}&platform={PLATFORM}&name={name}", bearer)
-                call("POST", "/api/v1/action/value", bearer, {**who, "aid": "daily_login"}, ok=(200, 409))
-                for i in range((n + day) % 6 + 1):
+                if (n + day) % 2 == 0:
+                    call("POST", "/api/v1/action/value", bearer, {**who, "aid": "daily_login"}, ok=(200, 409))
+                for i in range((n + day) % 6):
                     call("POST", "/api/v1/event", bearer, {
                         **who, "name": "GameSession", "category": "dices", "id": f"demo-{day}-{i}",
                         "data": {"bet": 40 + 30 * ((n + i) % 5)}})
@@ -161,6 +162,12 @@ def seed_activity(app, key: str, hook_uri: str | None, hook_secret: str) -> list
         # The demo player (the widget's user) has a little of everything.
         player = {"account": DEMO_PLAYER, "platform": "internal", "pid": DEMO_CAMPAIGN}
         call("POST", "/api/v1/action/value", bearer, {**player, "aid": "daily_login"}, ok=(200, 409))
+        call("POST", "/api/v1/action/value", bearer, {**player, "cid": "pro_player", "aid": "score_update",
+                                                       "value": 1100})
+        call("POST", "/api/v1/stream/value", bearer, {**player, "stream": "player_score", "value": 4200})
+        call("POST", "/api/v1/user/referrer", bearer, {
+            "account": "grace", "platform": PLATFORM, "pid": DEMO_CAMPAIGN,
+            "ref_account": DEMO_PLAYER, "ref_platform": "internal"}, ok=(200, 409))
         for i in range(3):
             call("POST", "/api/v1/event", bearer, {**player, "name": "GameSession", "category": "dices",
                                                    "id": f"demo-player-{i}", "data": {"bet": 100}})

@@ -70,3 +70,45 @@ def test_it_leaves_a_server_that_was_running_alone(tmp_path):
     result, calls, still_running = run(tmp_path, running=True)
     assert result.returncode == 0, result.stderr
     assert "stop" not in calls and still_running
+
+
+FLASK = """#!/usr/bin/env bash
+echo "$* WEBHOOK_ALLOW_PRIVATE=$WEBHOOK_ALLOW_PRIVATE PUBLIC_URL=$PUBLIC_URL" >> "$(dirname "$0")/../../flask.log"
+[ "$3" = demo ] && echo qk_live_demo
+exit 0
+"""
+
+
+def serve(tmp_path: Path, *args: str):
+    repo = tmp_path / "repo"
+    (repo / "scripts").mkdir(parents=True)
+    (repo / ".venv" / "bin").mkdir(parents=True)
+    shutil.copy(ROOT / "scripts" / "serve", repo / "scripts" / "serve")
+    for path, text in ((repo / "scripts" / "setup", "#!/usr/bin/env bash\n"),
+                       (repo / ".venv" / "bin" / "flask", FLASK),
+                       (repo / ".venv" / "bin" / "gunicorn", "#!/usr/bin/env bash\n")):
+        path.write_text(text)
+        path.chmod(0o755)
+    env = {k: v for k, v in os.environ.items() if k not in ("PUBLIC_URL", "WEBHOOK_ALLOW_PRIVATE", "PORT")}
+    result = subprocess.run([str(repo / "scripts" / "serve"), *args], cwd=repo, env={**env, "PORT": "5123"},
+                            capture_output=True, text=True, timeout=60)
+    log = (repo / "flask.log").read_text().splitlines() if (repo / "flask.log").exists() else []
+    return result, log
+
+
+def test_serve_sets_up_the_demo_for_a_local_webhook_receiver_and_prints_the_urls(tmp_path):
+    result, log = serve(tmp_path)
+    assert result.returncode == 0, result.stderr
+    demo = [line for line in log if line.startswith("--app app demo")]
+    assert demo == ["--app app demo WEBHOOK_ALLOW_PRIVATE=1 PUBLIC_URL=http://127.0.0.1:5123"]
+    for path in ("/", "/docs", "/demo", "/dashboard", "/health"):
+        assert f"http://127.0.0.1:5123{path}" in result.stdout
+    assert "qk_live_demo" in result.stdout
+
+
+def test_serve_reset_demo_passes_reset_and_refuses_unknown_flags(tmp_path):
+    result, log = serve(tmp_path, "--reset-demo")
+    assert result.returncode == 0, result.stderr
+    assert any(line.startswith("--app app demo --reset ") for line in log)
+    bad, _ = serve(tmp_path / "again", "--bogus")
+    assert bad.returncode == 2 and "usage" in bad.stderr

@@ -128,32 +128,25 @@ def demo(reset):
 
     app = current_app
     base = str(app.config.get("PUBLIC_URL") or "").rstrip("/")
-    state = None if reset else demo_setup.read_state(app.instance_path)
-    old = demo_setup.read_state(app.instance_path) if reset else None
+    kept = demo_setup.read_state(app.instance_path)
     try:
         org = organizations.ensure_organization(db.session, DEMO_ORG, _now())
         for doc in demo_setup.example_campaigns(base):
             campaign = push(org.name, doc, publish=True)
             click.echo(f"campaign {campaign.pid} published (version {campaign.version})", err=True)
-        key_ok = False
-        if state is not None:
-            try:
-                key_ok = keys.authenticate(db.session, state.key).org_id == org.id
-            except EngineError:
-                key_ok = False
-        if old is not None:
-            try:
-                identity = keys.authenticate(db.session, old.key)
-                if identity.org_id == org.id:
-                    keys.revoke_key(db.session, org.id, identity.key_id, _now())
-            except EngineError:
-                pass  # the old key is gone already
-        if state is None or not key_ok:
+        identity = _demo_key(kept, org.id)
+        if identity is not None and not reset:
+            state = kept
+        else:
+            if identity is not None:  # --reset: the old key stops working
+                keys.revoke_key(db.session, org.id, identity.key_id, _now())
             _, raw = keys.create_key(db.session, org.id, _now(), label="demo")
+            keep = kept is not None and not reset
             state = demo_setup.DemoState(
-                key=raw, password=state.password if state else secrets.token_urlsafe(12),
-                hook_secret=state.hook_secret if state else webhooks.generate_secret(),
-                seeded=state.seeded if state else False)
+                key=raw, password=kept.password if keep else secrets.token_urlsafe(12),
+                hook_secret=kept.hook_secret if keep else webhooks.generate_secret(),
+                # The activity lives in the database that knew the key.
+                seeded=bool(kept and kept.seeded and identity is not None))
         player = users.ensure_user(db.session, org.id, DEMO_PLAYER, users.INTERNAL_PLATFORM, _now(),
                                    name="Demo Player")
         operators.ensure_operator(db.session, org.id, DEMO_OPERATOR, state.password, _now())
@@ -162,7 +155,7 @@ def demo(reset):
         _fail(exc)
     db.session.commit()
     demo_setup.write_state(app.instance_path, state)
-    if not state.seeded:
+    if not state.seeded or reset:
         hook_uri = base + "/demo/webhook"
         try:
             webhooks.check_uri(hook_uri, allow_private_webhooks())
@@ -170,12 +163,15 @@ def demo(reset):
             click.echo(f"no demo webhook: {exc.message} (scripts/serve sets WEBHOOK_ALLOW_PRIVATE=1)",
                        err=True)
             hook_uri = None
-        problems = demo_setup.seed_activity(app, state.key, hook_uri, state.hook_secret)
+        if not state.seeded:
+            problems = demo_setup.seed_activity(app, state.key, hook_uri, state.hook_secret)
+            state.seeded = True
+            demo_setup.write_state(app.instance_path, state)
+            click.echo(f"demo activity: {demo_setup.SEED_DAYS + 1} days seeded", err=True)
+        else:  # --reset: the demo hook signs with the new secret from now on
+            problems = demo_setup.register_hook(app, state.key, hook_uri, state.hook_secret)
         for problem in problems:
             click.echo(f"demo activity: {problem}", err=True)
-        state.seeded = True
-        demo_setup.write_state(app.instance_path, state)
-        click.echo(f"demo activity: {demo_setup.SEED_DAYS + 1} days seeded", err=True)
     click.echo(f"organization: {org.name} (id {org.id})", err=True)
     token = tokens.make_widget_token(signing_secrets(), org.id, player.id)
     click.echo(f"landing page: {base}/   API reference: {base}/docs   demo page: {base}/demo", err=True)
@@ -188,6 +184,17 @@ def demo(reset):
     click.echo(f"(kept in {demo_setup.state_path(app.instance_path)}; flask demo --reset makes new ones)",
                err=True)
     click.echo(state.key)
+
+
+def _demo_key(kept, org_id: int):
+    """The identity of the kept demo key, if this database knows it for the demo org."""
+    if kept is None:
+        return None
+    try:
+        identity = keys.authenticate(db.session, kept.key)
+    except EngineError:
+        return None
+    return identity if identity.org_id == org_id else None
 
 
 webhooks_cli = AppGroup("webhooks", help="Webhook delivery.")

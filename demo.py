@@ -90,6 +90,19 @@ def embed_snippet(base: str, token: str, pid: str = DEMO_CAMPAIGN) -> str:
 
 # -- a few days of activity ----------------------------------------------------
 
+
+def register_hook(app, key: str, hook_uri: str | None, hook_secret: str) -> list[str]:
+    """The demo hook: summer_games' activity, delivered to the server's own /demo/webhook."""
+    if not hook_uri:
+        return []
+    resp = app.test_client().post("/api/v1/hook", headers={"Authorization": f"Bearer {key}"}, json={
+        "scope": "user_activity", "hook_id": DEMO_HOOK, "uri": hook_uri, "secret": hook_secret,
+        "pids": [DEMO_CAMPAIGN]})
+    if resp.status_code != 200:
+        return [f"POST /api/v1/hook: {resp.status_code} {resp.get_data(as_text=True)[:200]}"]
+    return []
+
+
 # Campaign API users of summer_games: (account, display name); all on one platform.
 PLATFORM = "wowhaus"
 PLAYERS = [("alice", "Alice"), ("bob", "Bob"), ("carol", "Carol"), ("dave", "Dave"),
@@ -118,10 +131,7 @@ def seed_activity(app, key: str, hook_uri: str | None, hook_secret: str) -> list
 
     services.clock = clock
     try:
-        if hook_uri:
-            call("POST", "/api/v1/hook", bearer, {"scope": "user_activity", "hook_id": DEMO_HOOK,
-                                                  "uri": hook_uri, "secret": hook_secret,
-                                                  "pids": [DEMO_CAMPAIGN]})
+        problems += register_hook(app, key, hook_uri, hook_secret)
         for day in range(SEED_DAYS + 1):
             clock.set(now - timedelta(days=SEED_DAYS - day, hours=3))
             active = PLAYERS[: 3 + day] if day < SEED_DAYS else PLAYERS

@@ -1,6 +1,7 @@
 """The exact CLI of SPEC §9, run through Flask's CLI runner."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from sqlalchemy import select
@@ -124,6 +125,20 @@ def test_demo_reset_makes_a_new_key_and_password_and_revokes_the_old_key(app, ru
                       headers={"Authorization": f"Bearer {old_key}"}).status_code == 401
     # and the next plain run keeps the new ones
     assert last_line(runner.invoke(args=["demo"])) == key
+    # the activity is seeded once, not again on a reset
+    plays = client.get("/v1/users/demo_player/plays", headers={"X-API-Key": key}).json["data"]
+    assert len(plays) == 1
+
+
+def test_demo_seeds_again_when_the_database_no_longer_knows_the_kept_key(app, runner, client):
+    import json
+    first = runner.invoke(args=["demo"])
+    state = Path(app.instance_path) / "demo.json"
+    kept = json.loads(state.read_text())
+    state.write_text(json.dumps({**kept, "key": "qk_live_" + "x" * 43}))  # as if the database was new
+    r = runner.invoke(args=["demo"])
+    assert r.exit_code == 0 and "days seeded" in r.output and last_line(r) != last_line(first)
+    assert re.search(r"password (\S+)", r.output).group(1) == kept["password"]
 
 
 def test_demo_keeps_its_key_and_password_in_the_instance_folder_for_its_owner_only(app, runner):

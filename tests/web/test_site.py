@@ -88,14 +88,29 @@ def test_demo_webhook_is_delivered_to_the_demo_receiver_and_verifies(app, runner
     try:
         app.config["PUBLIC_URL"] = f"http://127.0.0.1:{httpd.server_port}"
         key = runner.invoke(args=["demo"]).output.strip().splitlines()[-1]
-        with app.app_context():
-            settings = webhook_delivery.Settings(allow_private=True)
-            while webhook_delivery.deliver_due(db.session, app.extensions["questkit"].clock.now(), settings):
-                pass
-            db.session.remove()
+
+        def deliver():
+            with app.app_context():
+                settings = webhook_delivery.Settings(allow_private=True)
+                while webhook_delivery.deliver_due(db.session, app.extensions["questkit"].clock.now(),
+                                                   settings):
+                    pass
+                db.session.remove()
+
+        deliver()
         log = client.get("/api/v1/admin/hooks/demo/messages", headers={"Authorization": f"Bearer {key}"})
         messages = log.json["data"]["messages"]
         assert messages and {m["status"] for m in messages} == {"delivered"}
+        # after --reset the hook signs with the new secret, which the receiver checks
+        key = runner.invoke(args=["demo", "--reset"]).output.strip().splitlines()[-1]
+        auth = {"Authorization": f"Bearer {key}"}
+        assert client.post("/api/v1/user/reward", headers=auth, json={
+            "account": "alice", "platform": "wowhaus", "pid": "summer_games", "id": "after-reset",
+            "xp": 1}).status_code == 200
+        deliver()
+        messages = client.get("/api/v1/admin/hooks/demo/messages", headers=auth).json["data"]["messages"]
+        assert {m["status"] for m in messages} == {"delivered"}
+        assert any('"after-reset"' in m["body"] for m in messages)
     finally:
         httpd.shutdown()
         thread.join(5)

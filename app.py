@@ -127,7 +127,11 @@ def _register_error_handlers(app: Flask) -> None:
             message = f"no such endpoint: {request.method} {request.path}"
         elif exc.code == 405:
             message = f"{request.method} is not allowed on {request.path}"
-        return dialect.error_response(exc.code or 500, message)
+        resp = dialect.error_response(exc.code or 500, message)
+        allow = dict(exc.get_headers()).get("Allow")
+        if allow:  # a 405 says which methods the path answers
+            resp.headers["Allow"] = allow
+        return resp
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):

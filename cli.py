@@ -12,15 +12,16 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
-from blueprints._api import signing_secrets
+import demo as demo_setup
 from engine.definitions import campaigns
 from engine.access import keys, operators, organizations, tokens, users
 from engine.errors import EngineError
 from extensions import db
+from settings import current_settings, services
 
-EXAMPLES = Path(__file__).parent / "examples"
-DEMO_ORG = "demo"
-DEMO_OPERATOR = "demo@questkit.local"
+DEMO_ORG = demo_setup.DEMO_ORG
+DEMO_OPERATOR = demo_setup.DEMO_OPERATOR
+DEMO_PLAYER = demo_setup.DEMO_PLAYER
 
 org_cli = AppGroup("org", help="Organizations.")
 key_cli = AppGroup("key", help="API keys.")
@@ -29,7 +30,7 @@ campaign_cli = AppGroup("campaign", help="Campaign definitions.")
 
 
 def _now():
-    return current_app.extensions["questkit"].clock.now()
+    return services().clock.now()
 
 
 def _fail(exc: EngineError):
@@ -112,33 +113,88 @@ def campaign_push(org, file, publish):
 
 
 @click.command("demo")
+@click.option("--reset", is_flag=True,
+              help="a new API key (the old one is revoked), operator password and webhook secret")
 @with_appcontext
-def demo():
-    """A demo organization with both example campaigns published; prints a key."""
+def demo(reset):
+    """A demo organization with both example campaigns published and a few days
+    of activity; prints the URLs, the login and, last, the API key.
+
+    The key and the password are kept in the instance folder (demo.json): run
+    again, it prints the same ones; --reset makes new ones.
+    """
+    from engine.outbox import webhooks
+
+    app = current_app
+    settings = current_settings()
+    base = settings.public_url
+    kept = demo_setup.read_state(app.instance_path)
     try:
         org = organizations.ensure_organization(db.session, DEMO_ORG, _now())
-        for name in ("default-example.json", "campaign-example.json"):
-            doc = json.loads((EXAMPLES / name).read_text(encoding="utf-8"))
+        for doc in demo_setup.example_campaigns(base):
             campaign = push(org.name, doc, publish=True)
             click.echo(f"campaign {campaign.pid} published (version {campaign.version})", err=True)
-        _, raw = keys.create_key(db.session, org.id, _now(), label="demo")
-        player = users.ensure_user(db.session, org.id, "demo_player", users.INTERNAL_PLATFORM, _now(),
+        identity = _demo_key(kept, org.id)
+        if identity is not None and not reset:
+            state = kept
+        else:
+            if identity is not None:  # --reset: the old key stops working
+                keys.revoke_key(db.session, org.id, identity.key_id, _now())
+            _, raw = keys.create_key(db.session, org.id, _now(), label="demo")
+            keep = kept is not None and not reset
+            state = demo_setup.DemoState(
+                key=raw, password=kept.password if keep else secrets.token_urlsafe(12),
+                hook_secret=kept.hook_secret if keep else webhooks.generate_secret(),
+                # The activity lives in the database that knew the key.
+                seeded=bool(kept and kept.seeded and identity is not None))
+        player = users.ensure_user(db.session, org.id, DEMO_PLAYER, users.INTERNAL_PLATFORM, _now(),
                                    name="Demo Player")
-        password = secrets.token_urlsafe(12)
-        operators.ensure_operator(db.session, org.id, DEMO_OPERATOR, password, _now())
+        operators.ensure_operator(db.session, org.id, DEMO_OPERATOR, state.password, _now())
         db.session.flush()
     except EngineError as exc:
         _fail(exc)
     db.session.commit()
+    demo_setup.write_state(app.instance_path, state)
+    if not state.seeded or reset:
+        hook_uri = base + "/demo/webhook"
+        try:
+            webhooks.check_uri(hook_uri, settings.webhook_allow_private)
+        except EngineError as exc:
+            click.echo(f"no demo webhook: {exc.message} (scripts/serve sets WEBHOOK_ALLOW_PRIVATE=1)",
+                       err=True)
+            hook_uri = None
+        if not state.seeded:
+            problems = demo_setup.seed_activity(app, state.key, hook_uri, state.hook_secret)
+            state.seeded = True
+            demo_setup.write_state(app.instance_path, state)
+            click.echo(f"demo activity: {demo_setup.SEED_DAYS + 1} days seeded", err=True)
+        else:  # --reset: the demo hook signs with the new secret from now on
+            problems = demo_setup.register_hook(app, state.key, hook_uri, state.hook_secret)
+        for problem in problems:
+            click.echo(f"demo activity: {problem}", err=True)
     click.echo(f"organization: {org.name} (id {org.id})", err=True)
-    token = tokens.make_widget_token(signing_secrets(), org.id, player.id)
-    base = str(current_app.config.get("PUBLIC_URL") or "").rstrip("/")
-    click.echo(f"widget preview (user demo_player): {base}/widget/summer_games?user_token={token}", err=True)
+    token = tokens.make_widget_token(settings.signing_secrets, org.id, player.id)
+    click.echo(f"landing page: {base}/   API reference: {base}/docs   demo page: {base}/demo", err=True)
+    click.echo(f"widget preview (user {DEMO_PLAYER}): {base}/widget/summer_games?user_token={token}",
+               err=True)
     click.echo(f"                                   {base}/widget/default?user_token={token}", err=True)
-    click.echo(f"dashboard: {base}/dashboard/login  e-mail {DEMO_OPERATOR}  password {password}", err=True)
-    click.echo(f'embed snippet: <script src="{base}/embed.js" data-campaign="summer_games" '
-               f'data-user-token="{token}" async></script>', err=True)
-    click.echo(raw)
+    click.echo(f"dashboard: {base}/dashboard/login  e-mail {DEMO_OPERATOR}  password {state.password}",
+               err=True)
+    click.echo(f"embed snippet: {demo_setup.embed_snippet(base, token)}", err=True)
+    click.echo(f"(kept in {demo_setup.state_path(app.instance_path)}; flask demo --reset makes new ones)",
+               err=True)
+    click.echo(state.key)
+
+
+def _demo_key(kept, org_id: int):
+    """The identity of the kept demo key, if this database knows it for the demo org."""
+    if kept is None:
+        return None
+    try:
+        identity = keys.authenticate(db.session, kept.key)
+    except EngineError:
+        return None
+    return identity if identity.org_id == org_id else None
 
 
 webhooks_cli = AppGroup("webhooks", help="Webhook delivery.")
@@ -151,12 +207,11 @@ def webhooks_work(once, interval):
     """Deliver webhook messages (run beside the server; several on PostgreSQL)."""
     import time as _time
 
-    from blueprints.campaign_api import allow_private_webhooks
     from engine.outbox import webhook_delivery
 
     settings = webhook_delivery.Settings(
-        allow_private=allow_private_webhooks(),
-        lease=timedelta(seconds=float(current_app.config.get("WEBHOOK_LEASE_SECONDS", 60))))
+        allow_private=current_settings().webhook_allow_private,
+        lease=timedelta(seconds=current_settings().webhook_lease_seconds))
     sent = 0
     while True:
         n = webhook_delivery.deliver_due(db.session, _now(), settings)

@@ -10,11 +10,12 @@ participant widget's page, also shown by a spent play link).
 from __future__ import annotations
 
 from ._json import AsciiIntegerConverter
-from . import campaign_api, dashboard, docs, games_api, management_api, participants_api, play, rewards_api, widget
+from . import (campaign_api, dashboard, docs, games_api, management_api, participants_api, play, rewards_api,
+               site, widget)
 from .dialects import dialect_for
 
 BLUEPRINTS = [campaign_api.bp, management_api.bp, rewards_api.bp, participants_api.bp, games_api.bp,
-              play.bp, widget.bp, dashboard.bp, docs.bp]
+              play.bp, widget.bp, dashboard.bp, docs.bp, site.bp]
 
 __all__ = ["BLUEPRINTS", "dialect_for", "register_blueprints"]
 

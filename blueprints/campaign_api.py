@@ -44,6 +44,10 @@ def _writer(ctx: Ctx, account, platform):
                                 "Any token stops working when the user's tokens are revoked")),
        writes=True)
 def token(ctx: Ctx):
+    """Register the user (account, platform) if new and answer a permanent widget token for them. The
+    partner server hands the token to its page: embed.js and the Games SDK open the user's own
+    widget and plays with it. The token never expires; rotating SECRET_KEY invalidates it.
+    """
     a = ctx.args
     user = users.ensure_user(ctx.session, ctx.org_id, a["account"], a["platform"], ctx.now,
                              name=a["name"])
@@ -63,6 +67,9 @@ def _balance_data(b) -> dict:
 @route(bp, "/user/balance", summary="A user's xp, ref_xp and ugc_xp (zeros for an unknown user)",
        query=USER_QUERY)
 def user_balance(ctx: Ctx):
+    """The user's three totals in the campaign: xp (quests, rewards), ref_xp (what referrals earned
+    them) and ugc_xp (credits of kind ugc). An unknown user reads as zeros, not 404.
+    """
     a = ctx.args
     view = _view(ctx, a["pid"], a["env"])
     user = users.find_user(ctx.session, ctx.org_id, a["account"], a["platform"])
@@ -88,6 +95,10 @@ def _movement_data(movement) -> dict:
 @route(bp, "/user/reward", "POST", summary="Add xp to a user; an id repeated for the user is a no-op",
        body=REWARD_BODY)
 def user_reward(ctx: Ctx):
+    """Credit xp to a user (registered on first use). The id is the idempotency key of the credit: the
+    same id for the same user answers `duplicate: true` and pays nothing. `kind: ugc` credits ugc_xp
+    instead of xp.
+    """
     b = ctx.body
     view = _view(ctx, b["pid"], b.get("env"))
     user = _writer(ctx, b["account"], b["platform"])
@@ -98,6 +109,10 @@ def user_reward(ctx: Ctx):
 @route(bp, "/user/withdraw", "POST", summary="Subtract xp from a user; strict never goes below zero",
        body=WITHDRAW_BODY, responses={409: "strict withdrawal larger than the user's total"})
 def user_withdraw(ctx: Ctx):
+    """Debit xp from a user. Without `strict` the total may go below zero; with `strict: true` a debit
+    larger than the total is refused with 409 and nothing changes. The id makes a repeat a no-op, as
+    for rewards.
+    """
     b = ctx.body
     view = _view(ctx, b["pid"], b.get("env"))
     user = _writer(ctx, b["account"], b["platform"])
@@ -108,6 +123,9 @@ def user_withdraw(ctx: Ctx):
 @route(bp, "/user/activity", summary="What a user completed and was credited, and their xp",
        query=USER_QUERY)
 def user_activity(ctx: Ctx):
+    """The user's completed actions and quests with the points each paid, newest first, and their
+    current xp.
+    """
     a = ctx.args
     view = _view(ctx, a["pid"], a["env"])
     user = users.find_user(ctx.session, ctx.org_id, a["account"], a["platform"])
@@ -118,6 +136,9 @@ def user_activity(ctx: Ctx):
 @route(bp, "/user/progress", summary="Every action and quest with status, progress and next reset",
        query=USER_QUERY)
 def user_progress(ctx: Ctx):
+    """Every action and quest of the campaign for this user: status (locked, available, completed),
+    progress towards the target, and when a repeating action resets next.
+    """
     a = ctx.args
     view = _view(ctx, a["pid"], a["env"])
     user = users.find_user(ctx.session, ctx.org_id, a["account"], a["platform"])
@@ -130,6 +151,9 @@ def user_progress(ctx: Ctx):
 @route(bp, "/campaign/info", summary="The campaign as clients see it (env=dev: the draft)",
        query=(PID, ENV_PARAM))
 def campaign_info(ctx: Ctx):
+    """The published campaign as clients see it: actions, quests, seasons, leaderboard settings and
+    branding. `env=dev` reads the draft instead.
+    """
     view = _view(ctx, ctx.args["pid"], ctx.args["env"])
     d = view.definition
     info = {"id": d["id"], "name": d["name"], "actions": d.get("actions", []),
@@ -144,6 +168,7 @@ def campaign_info(ctx: Ctx):
 @route(bp, "/campaign/points", summary="Points awarded in the campaign and its current season",
        query=(PID, ENV_PARAM))
 def campaign_points(ctx: Ctx):
+    """Total points awarded in the campaign, overall and in its current season."""
     view = _view(ctx, ctx.args["pid"], ctx.args["env"])
     total, season = stats.points(ctx.session, view)
     return {"id": view.campaign.pid, "name": view.definition["name"], "total_points": total,
@@ -154,6 +179,9 @@ def campaign_points(ctx: Ctx):
 @route(bp, "/campaign/stats", summary="Points awarded, participants and active participants (7 days)",
        query=(PID, ENV_PARAM))
 def campaign_stats_(ctx: Ctx):
+    """Campaign figures: points awarded, number of participants, and participants active in the last 7
+    days.
+    """
     view = _view(ctx, ctx.args["pid"], ctx.args["env"])
     total, _ = stats.points(ctx.session, view)
     users_total, active = stats.participation(ctx.session, view, ctx.now)
@@ -182,6 +210,10 @@ EVENT_BODY = obj(
 
 @route(bp, "/event", "POST", summary="Store an event and advance the tasks it matches", body=EVENT_BODY)
 def post_event(ctx: Ctx):
+    """Store an event for a user (registered on first use). Tasks of type events_count and events_value
+    that match its name, category and data advance; completed tasks pay. An id repeated for the user
+    counts once.
+    """
     b = ctx.body
     view = _view(ctx, b["pid"], b.get("env"))
     user = _writer(ctx, b["account"], b["platform"])
@@ -195,6 +227,7 @@ def post_event(ctx: Ctx):
        "(the list sits at the top level: {success, events})",
        query=(ACCOUNT, PLATFORM, PID, ENV_PARAM, Param("name"), Param("category")))
 def get_events(ctx: Ctx):
+    """The user's stored events, newest first, optionally filtered by name and category."""
     a = ctx.args
     view = _view(ctx, a["pid"], a["env"])
     user = users.find_user(ctx.session, ctx.org_id, a["account"], a["platform"])
@@ -216,6 +249,10 @@ VALUE_BODY = obj(
 @route(bp, "/action/value", "POST", summary="Feed an api_call, api_number or api_score action",
        body=VALUE_BODY, responses={404: "unknown action", 409: "the action is locked"})
 def action_value(ctx: Ctx):
+    """Feed one api_call, api_number or api_score action (aid, and cid for a quest's action). api_call
+    completes on the call; api_number and api_score compare `value` with the target. An action whose
+    dependencies are not done answers 409.
+    """
     b = ctx.body
     view = _view(ctx, b["pid"], b.get("env"))
     user = _writer(ctx, b["account"], b["platform"])
@@ -233,6 +270,9 @@ STREAM_BODY = obj(
 @route(bp, "/stream/value", "POST", summary="Add a value to every api_stream action of the stream",
        body=STREAM_BODY)
 def stream_value(ctx: Ctx):
+    """Add a value to every api_stream action listening to the stream: each accumulates it and pays
+    when its target is reached.
+    """
     b = ctx.body
     view = _view(ctx, b["pid"], b.get("env"))
     user = _writer(ctx, b["account"], b["platform"])
@@ -246,6 +286,9 @@ def stream_value(ctx: Ctx):
 @route(bp, "/user/ref_id", summary="The user's referral id in the campaign, created on first call "
        "(the same id in both environments)", query=(ACCOUNT, PLATFORM, PID, ENV_PARAM), writes=True)
 def get_ref_id(ctx: Ctx):
+    """The user's referral id in this campaign, created on the first call. Give it to friends: POST
+    /user/ref_id links them.
+    """
     a = ctx.args
     campaigns.parse_env(a["env"])
     campaign = campaigns.get_campaign(ctx.session, ctx.org_id, a["pid"])
@@ -264,6 +307,9 @@ REFERRAL_ERRORS = {400: "self-referral or a cycle", 404: "unknown referrer",
 @route(bp, "/user/ref_id", "POST", summary="Set who referred the user, by referral id",
        body=REF_ID_BODY, responses=REFERRAL_ERRORS)
 def post_ref_id(ctx: Ctx):
+    """Set who referred this user, by the referrer's referral id. Once set it cannot change (409);
+    referring oneself or a cycle is refused (400). Referral rewards are paid as the campaign says.
+    """
     b = ctx.body
     view = _view(ctx, b["pid"], b.get("env"))
     referrer = referrals.user_by_ref_id(ctx.session, view.campaign, b["ref_id"])
@@ -275,6 +321,9 @@ def post_ref_id(ctx: Ctx):
 @route(bp, "/user/referrer", "POST", summary="Set who referred the user, by their account",
        body=REFERRER_BODY, responses=REFERRAL_ERRORS)
 def post_referrer(ctx: Ctx):
+    """Set who referred this user, by the referrer's account and platform. Same rules as POST
+    /user/ref_id.
+    """
     b = ctx.body
     view = _view(ctx, b["pid"], b.get("env"))
     referrer = users.find_user(ctx.session, ctx.org_id, b["ref_account"], b["ref_platform"])
@@ -288,6 +337,7 @@ def post_referrer(ctx: Ctx):
 @route(bp, "/user/referrals", summary="Users this user referred and what each earned them",
        query=USER_QUERY)
 def user_referrals(ctx: Ctx):
+    """The users this user referred, each with the points it earned the referrer."""
     a = ctx.args
     view = _view(ctx, a["pid"], a["env"])
     user = users.find_user(ctx.session, ctx.org_id, a["account"], a["platform"])
@@ -301,6 +351,7 @@ def user_referrals(ctx: Ctx):
 
 @route(bp, "/code", summary="Who used an invite code", query=(Param("code", True), PID, ENV_PARAM))
 def get_code(ctx: Ctx):
+    """Who used an invite code of the campaign (used_by), and how many uses it has left."""
     a = ctx.args
     view = _view(ctx, a["pid"], a["env"])
     return {"used_by": [u.account for u in invites.used_by(ctx.session, view, a["code"])]}
@@ -317,6 +368,9 @@ RELEASE_BODY = obj(["code", "pid"], code=STR, pid=STR, env=ENV, used_by=STR, pla
 @route(bp, "/code", "POST", summary="Claim an invite code for a user",
        body=CODE_BODY, responses={404: "unknown code", 409: "used up, or the user already claimed one"})
 def claim_code(ctx: Ctx):
+    """Claim an invite code for a user (used_by: an account or wallet address). Invite-only campaigns
+    admit only users with a code. A used-up code, or a user who already claimed one, answers 409.
+    """
     b = ctx.body
     view = _view(ctx, b["pid"], b.get("env"))
     user = users.ensure_user(ctx.session, ctx.org_id, *invites.identity_of(b["used_by"], b.get("platform")),
@@ -328,6 +382,9 @@ def claim_code(ctx: Ctx):
 @route(bp, "/code", "DELETE", summary="Release an invite code (from used_by only, when given)",
        body=RELEASE_BODY)
 def release_code(ctx: Ctx):
+    """Release an invite code so it can be used again; with used_by, only that user's claim is
+    released.
+    """
     b = ctx.body
     view = _view(ctx, b["pid"], b.get("env"))
     user = None
@@ -355,6 +412,7 @@ def _wallet(ctx: Ctx, address: str, *, create: bool = False):
 @route(bp, "/wallet/code", summary="The invite code a wallet used (empty string if none)",
        query=WALLET_QUERY)
 def wallet_code(ctx: Ctx):
+    """The invite code a wallet address used in the campaign; an empty string if none."""
     view = _view(ctx, ctx.args["pid"], ctx.args["env"])
     return {"code": invites.code_of(ctx.session, view, _wallet(ctx, ctx.args["address"])) or ""}
 
@@ -362,6 +420,7 @@ def wallet_code(ctx: Ctx):
 @route(bp, "/wallet/ref_id", summary="A registered wallet's referral id (created on first call)",
        query=(ADDRESS, PID, ENV_PARAM), writes=True, responses={404: "unknown wallet"})
 def wallet_ref_id(ctx: Ctx):
+    """The referral id of a registered wallet (platform web3), created on the first call."""
     campaigns.parse_env(ctx.args["env"])
     campaign = campaigns.get_campaign(ctx.session, ctx.org_id, ctx.args["pid"])
     user = _wallet(ctx, ctx.args["address"])
@@ -373,6 +432,7 @@ def wallet_ref_id(ctx: Ctx):
 @route(bp, "/wallet/referrals", summary="Wallets this wallet referred and the points each earned it",
        query=WALLET_QUERY)
 def wallet_referrals(ctx: Ctx):
+    """The wallets this wallet referred and the points each earned it."""
     view = _view(ctx, ctx.args["pid"], ctx.args["env"])
     user = _wallet(ctx, ctx.args["address"])
     return {"address": user.account if user else ctx.args["address"].lower(),
@@ -390,6 +450,7 @@ WALLET_WITHDRAW_BODY = obj(["address", "pid", "id", "xp"], address=WALLET_ADDRES
 @route(bp, "/wallet/reward", "POST", summary="Add xp to a wallet (platform web3)",
        body=WALLET_REWARD_BODY)
 def wallet_reward(ctx: Ctx):
+    """Credit xp to a wallet address (the user with platform web3). The id makes a repeat a no-op."""
     b = ctx.body
     view = _view(ctx, b["pid"], b.get("env"))
     user = _wallet(ctx, b["address"], create=True)
@@ -400,6 +461,7 @@ def wallet_reward(ctx: Ctx):
 @route(bp, "/wallet/withdraw", "POST", summary="Subtract xp from a wallet; strict never below zero",
        body=WALLET_WITHDRAW_BODY, responses={409: "strict withdrawal larger than the total"})
 def wallet_withdraw(ctx: Ctx):
+    """Debit xp from a wallet address; strict refuses to go below zero (409)."""
     b = ctx.body
     view = _view(ctx, b["pid"], b.get("env"))
     user = _wallet(ctx, b["address"], create=True)
@@ -419,6 +481,10 @@ PAGE = {"type": "integer", "minimum": 0, "maximum": 10**9}
               Param("around", schema={"type": "integer", "minimum": 1, "maximum": 50},
                     description="v2: the N users above and below the caller instead of a page")))
 def get_leaderboard(ctx: Ctx):
+    """The campaign's ranked users. A v1 board pages with offset and limit. A v2 board needs account
+    and platform, answers the caller's own rank too, and with around=N answers the N users above and
+    below the caller instead of a page.
+    """
     a = ctx.args
     view = _view(ctx, a["pid"], a["env"])
     if (a["account"] is None) != (a["platform"] is None):
@@ -438,9 +504,11 @@ def get_leaderboard(ctx: Ctx):
 # -- webhooks -----------------------------------------------------------------------
 
 HOOK_BODY = obj(
-    ["scope", "uri", "secret", "hook_id"], scope=STR, hook_id=STR,
+    ["scope", "uri", "hook_id"], scope=STR, hook_id=STR,
     uri={"type": "string", "minLength": 1, "maxLength": 2048},
-    secret={**STR, "description": "HMAC key; whsec_<base64> as in Standard Webhooks, or any text"},
+    secret={**STR, "description": "HMAC key: whsec_<base64> as in Standard Webhooks (what their "
+                                  "libraries verify with), or any text used as is; absent: the "
+                                  "server generates a whsec_ secret and answers it once"},
     pids={"type": "array", "items": STR, "maxItems": 1000,
           "description": "only these campaigns; empty or absent: all"},
 )
@@ -450,22 +518,31 @@ UNHOOK_BODY = obj(["scope", "hook_id"], scope=STR, hook_id=STR)
 # writes=False: the transaction does not take SQLite's write lock up front
 # (the first write does), since resolving the URI can take seconds.
 @route(bp, "/hook", "POST", summary="Register (or update) a webhook for user activity", body=HOOK_BODY,
-       writes=False)
+       writes=False, responses={400: "the uri is not allowed (https and a public address unless "
+                                     "WEBHOOK_ALLOW_PRIVATE=1), or a bad whsec_ secret"})
 def register_hook(ctx: Ctx):
+    """Register a webhook (or update the one with this hook_id): every credit and completion of the
+    listed campaigns (all if pids is empty) is POSTed to uri, signed as Standard Webhooks say
+    (webhook-id, webhook-timestamp, webhook-signature headers). The uri must be public https;
+    WEBHOOK_ALLOW_PRIVATE=1 also allows http and private addresses (development). Without a secret
+    the server generates a `whsec_` secret and answers it once; a given secret is used as is (a
+    `whsec_` secret is what the standardwebhooks libraries expect).
+    """
     b = ctx.body
-    webhooks.check_uri(b["uri"], allow_private_webhooks())
+    allow_private = current_settings().webhook_allow_private
+    webhooks.check_uri(b["uri"], allow_private)
+    generated = "secret" not in b
+    secret = webhooks.generate_secret() if generated else b["secret"]
     webhooks.register(ctx.session, ctx.org_id, scope=b["scope"], hook_id=b["hook_id"], uri=b["uri"],
-                      secret=b["secret"], pids=b.get("pids") or [], now=ctx.now,
-                      allow_private=allow_private_webhooks(), uri_checked=True)
-    return {}
+                      secret=secret, pids=b.get("pids") or [], now=ctx.now,
+                      allow_private=allow_private, uri_checked=True)
+    # A generated secret is answered here only: store it to verify the deliveries.
+    return {"secret": secret} if generated else {}
 
 
 @route(bp, "/hook", "DELETE", summary="Unregister a webhook: deliveries stop", body=UNHOOK_BODY)
 def unregister_hook(ctx: Ctx):
+    """Remove a webhook: messages not yet delivered are dropped, and no new ones are queued."""
     webhooks.unregister(ctx.session, ctx.org_id, scope=ctx.body["scope"], hook_id=ctx.body["hook_id"],
                         now=ctx.now)
     return {}
-
-
-def allow_private_webhooks() -> bool:
-    return current_settings().webhook_allow_private

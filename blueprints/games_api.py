@@ -98,12 +98,16 @@ def _play_record(play, *, with_code: bool = False) -> dict:
 
 @route(bp, "/games", summary="The default campaign's games (Games SDK)", publishable=True)
 def list_games(ctx: Ctx):
+    """The default campaign's games as the Games SDK lists them: type, name, cost and whether each is
+    active. A publishable key may read it.
+    """
     return [_game_info(g) for g in games.list_games(default_view(ctx))]
 
 
 @route(bp, "/games/<game_type>/config", summary="One game and its configuration (Games SDK)",
        publishable=True, responses={404: "unknown game type"})
 def game_config(ctx: Ctx, game_type: str):
+    """One game and its configuration (prizes, cost, limits). A publishable key may read it."""
     game = games.get_game(default_view(ctx), game_type)
     return {**_game_info(game), "config": game.config}
 
@@ -111,6 +115,7 @@ def game_config(ctx: Ctx, game_type: str):
 @route(bp, "/users/<user_id>/sdk-balance", summary="A user's total in the default campaign (Games SDK)",
        publishable=True, responses={404: "unknown user"})
 def sdk_balance(ctx: Ctx, user_id: str):
+    """A user's total in the default campaign, as the Games SDK shows it."""
     view = default_view(ctx)
     user = known_user(ctx, user_id)
     total = get_balances(ctx.session, view.campaign.id, user.id, view.env).total
@@ -120,6 +125,7 @@ def sdk_balance(ctx: Ctx, user_id: str):
 @route(bp, "/leaderboard", summary="The default campaign's standings, paginated (Games SDK)",
        publishable=True, query=PAGING)
 def leaderboard(ctx: Ctx):
+    """The default campaign's standings, paginated with page and limit."""
     page = games.standings(ctx.session, default_view(ctx), **_paging(ctx))
     return _paginated(page, [
         {"rank": r.standing.rank, "userId": r.standing.account, "displayName": r.standing.name,
@@ -131,6 +137,7 @@ def leaderboard(ctx: Ctx):
 @route(bp, "/users/<user_id>/plays", summary="A user's game plays, newest first (Games SDK)",
        publishable=True, query=PAGING, responses={404: "unknown user"})
 def user_plays(ctx: Ctx, user_id: str):
+    """A user's game plays, newest first, with what each won."""
     view = default_view(ctx)
     page = games.plays(ctx.session, view, known_user(ctx, user_id), **_paging(ctx))
     return _paginated(page, [_play_record(p) for p in page.items])
@@ -183,6 +190,10 @@ def _player(ctx: Ctx) -> None:
        responses={401: "missing, invalid or expired user token", 404: "unknown game type",
                   409: "game inactive, or balance short of pointsToUnlock"})
 def play_game(ctx: Ctx, game_type: str):
+    """Play a game for the user who holds the credential: a widget token (GET /api/v1/token) or a play
+    session from a play link, as Bearer or X-User-Token. An API key cannot play for a user. The cost
+    is taken and the prize drawn in one step.
+    """
     user, view = ctx.principal
     played = games.play(ctx.session, view, user, game_type, now=ctx.now, rng=services().rng)
     return {**_play_record(played.play, with_code=True), "userId": user.account,

@@ -39,6 +39,10 @@ def campaign_data(campaign, env: str) -> dict:
        body={"type": "object"}, responses={400: "invalid definition: errors[] with paths",
                                           409: "slug already used by another campaign"})
 def put_campaign(ctx: Ctx, pid: str):
+    """Store a campaign definition (a JSON document, see /schemas/campaign.json) as the campaign's
+    draft, creating the campaign if new. The live version is untouched until publish. An invalid
+    definition answers 400 with errors, each with its JSON path.
+    """
     campaign = campaigns.put_draft(ctx.session, ctx.org_id, pid, ctx.body, ctx.now)
     return campaign_data(campaign, "dev")
 
@@ -46,6 +50,9 @@ def put_campaign(ctx: Ctx, pid: str):
 @route(bp, "/campaigns/<pid>", summary="A campaign's definition: env=live (default) or dev (draft)",
        query=(Param("env", schema={"type": "string", "enum": ["live", "dev"]}),))
 def get_campaign(ctx: Ctx, pid: str):
+    """The stored definition: env=live (default) the published one, env=dev the draft, with version
+    numbers.
+    """
     campaign = campaigns.get_campaign(ctx.session, ctx.org_id, pid)
     env = campaigns.parse_env(ctx.args["env"])
     if env == "live":
@@ -55,6 +62,9 @@ def get_campaign(ctx: Ctx, pid: str):
 
 @route(bp, "/campaigns/<pid>/publish", "POST", summary="Publish the draft: live = draft, version + 1")
 def publish_campaign(ctx: Ctx, pid: str):
+    """Make the draft live: the live definition becomes the draft and the version goes up by one.
+    Participants keep their progress.
+    """
     campaign, changed = campaigns.publish(ctx.session, ctx.org_id, pid, ctx.now)
     return {"pid": campaign.pid, "version": campaign.version, "changed": changed,
             "published_at": campaign.published_at}
@@ -68,6 +78,9 @@ CODES_BODY = obj([], count={"type": "integer", "minimum": 1, "maximum": invites.
 @route(bp, "/campaigns/<pid>/codes", "POST", summary="Generate invite codes",
        body=CODES_BODY, status=201)
 def generate_codes(ctx: Ctx, pid: str):
+    """Generate count invite codes with an optional prefix; the codes are answered once, and can be
+    exported from the dashboard.
+    """
     campaign = campaigns.get_campaign(ctx.session, ctx.org_id, pid)
     b = ctx.body
     codes = invites.generate(ctx.session, campaign, count=b.get("count", 1), prefix=b.get("prefix"),
@@ -79,6 +92,9 @@ def generate_codes(ctx: Ctx, pid: str):
        summary="Dry run: what the draft would pay for these inputs, step by step; writes nothing",
        body=SIMULATE_BODY)
 def simulate_campaign(ctx: Ctx, pid: str):
+    """A dry run against the draft: the given events and values are applied to a throwaway copy of a
+    user, and the answer lists, step by step, what each would pay and complete. Nothing is written.
+    """
     campaign = campaigns.get_campaign(ctx.session, ctx.org_id, pid)
     b = ctx.body
     return simulate.simulate(ctx.session, campaign, account=b["account"], platform=b["platform"],
@@ -89,6 +105,9 @@ def simulate_campaign(ctx: Ctx, pid: str):
 @route(bp, "/hooks/<hook_id>/messages", summary="A hook's latest messages with their delivery attempts",
        query=(Param("limit", schema={"type": "integer", "minimum": 1, "maximum": 500}),))
 def hook_messages(ctx: Ctx, hook_id: str):
+    """The hook's latest messages, newest first, each with its delivery attempts (status, answer code,
+    duration).
+    """
     hook = webhooks.get_hook(ctx.session, ctx.org_id, hook_id)
     return {
         "hook": {"hook_id": hook.hook_id, "scope": hook.scope, "uri": hook.uri, "pids": hook.pids,
@@ -105,6 +124,7 @@ def hook_messages(ctx: Ctx, hook_id: str):
 
 @route(bp, "/messages/<msg_id>/redeliver", "POST", summary="Queue a message again, with a fresh schedule")
 def redeliver_message(ctx: Ctx, msg_id: str):
+    """Queue a message again with a fresh retry schedule, e.g. after the receiver was fixed."""
     message = webhook_delivery.redeliver(ctx.session, ctx.org_id, msg_id, ctx.now)
     return {"id": message.msg_id, "status": message.status, "next_attempt_at": message.next_attempt_at}
 

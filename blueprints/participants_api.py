@@ -114,6 +114,9 @@ PROFILE_FIELDS = {"display_name": NULLABLE_NAME, "avatar_url": AVATAR, "attribut
        body=obj(["participant_id"], participant_id=STR, **PROFILE_FIELDS), status=201,
        responses={200: "the participant existed and was updated"})
 def create_participant(ctx: Ctx):
+    """Create a participant (201) or, when it exists, update it (200): attributes are merged, a null
+    value removes a key.
+    """
     view = default_view(ctx)
     changes = {k: v for k, v in ctx.body.items() if k in PROFILE_FIELDS}
     user, created = participants.register(ctx.session, view, ctx.org_id, ctx.body["participant_id"],
@@ -123,12 +126,14 @@ def create_participant(ctx: Ctx):
 
 @route(bp, "/participants/<pid>", summary="A participant's profile", responses={404: "unknown participant"})
 def get_participant(ctx: Ctx, pid: str):
+    """A participant's profile: display name, avatar and attributes."""
     return _profile(ctx, default_view(ctx), known(ctx, pid))
 
 
 @route(bp, "/participants/<pid>", "PATCH", summary="Update display name, avatar or attributes",
        body=obj([], **PROFILE_FIELDS), responses={404: "unknown participant"})
 def update_participant(ctx: Ctx, pid: str):
+    """Change the display name, the avatar or attributes (merged; null removes a key)."""
     user = participants.update(ctx.session, ctx.org_id, pid, ctx.body)
     return _profile(ctx, default_view(ctx), user)
 
@@ -137,6 +142,10 @@ def update_participant(ctx: Ctx, pid: str):
        query=(Param("include", description="comma-separated: " + ",".join(participants.SECTIONS)),),
        responses={404: "unknown participant", 400: "unknown section"})
 def participant_state(ctx: Ctx, pid: str):
+    """Selected sections of the participant's state
+    (include=points,tier,badges,streak,challenges,rewards): totals, tier and progress to the next,
+    badges earned, the streak with its freezes, challenges and claims.
+    """
     sections = participants.parse_include(ctx.args["include"])
     view = default_view(ctx)
     return state_json(participants.snapshot(ctx.session, view, known(ctx, pid), ctx.now, sections))
@@ -151,6 +160,10 @@ EVENT_BODY = obj(["participant_id", "event_type"], participant_id=STR, event_typ
        responses={200: "an id this participant already sent: counted once",
                   409: "the event triggers an instant-win play and none is left"})
 def record_event(ctx: Ctx):
+    """Record an event for a participant (created if new). It feeds tasks, points mechanics,
+    milestones, badges, the streak and challenges. An id repeated for the participant counts once
+    (200, duplicate: true).
+    """
     b = ctx.body
     view = default_view(ctx)
     user = users.ensure_user(ctx.session, ctx.org_id, participants.check_id(b["participant_id"]),
@@ -170,6 +183,9 @@ def record_event(ctx: Ctx):
        body=obj(["code"], code=STR), status=201,
        responses={404: "unknown reward", 409: "not enough points, or out of stock"})
 def claim_reward(ctx: Ctx, pid: str):
+    """Spend points on a reward of the catalog. Not enough points or an empty stock answers 409 and
+    spends nothing.
+    """
     view = default_view(ctx)
     user = users.ensure_user(ctx.session, ctx.org_id, pid, INTERNAL_PLATFORM, ctx.now)
     made = catalog.claim(ctx.session, view, user, code=ctx.body["code"], now=ctx.now)

@@ -47,6 +47,10 @@ AWARD_BODY = obj(
        responses={404: "No reward rule found for event type",
                   409: "Duplicate reference, or max_per_user reached"})
 def award_points(ctx: Ctx):
+    """Award the default campaign's reward rule for an event type to a user (created on first use, with
+    displayName and email). `reference` makes a repeat a no-op (409 Duplicate reference). With
+    sendPlayLink, a one-time play link is e-mailed and answered in data.playLink.
+    """
     b = ctx.body
     view = default_view(ctx)
     if b.get("sendPlayLink") and not (b.get("email")):
@@ -83,6 +87,9 @@ EVENT_BODY = obj(["userId", "eventType"], userId=STR, eventType=STR, metadata={"
        summary="Record a campaign event: mechanics, milestones, instant win and tasks",
        responses={404: "Campaign not found or not active", 409: "User has exceeded maximum plays"})
 def campaign_event(ctx: Ctx, slug: str):
+    """Record an event in a campaign (by slug): points mechanics, milestones, an instant-win draw (a
+    winCode when a prize is won) and tasks, in one step.
+    """
     b = ctx.body
     try:
         campaign = campaigns.get_campaign_by_slug(ctx.session, ctx.org_id, slug)
@@ -117,12 +124,14 @@ def _win_code(ctx: Ctx, code: str):
 
 @route(bp, "/win-codes/<code>", summary="Look up a win code")
 def get_win_code(ctx: Ctx, code: str):
+    """Look up an instant-win code: its prize, its owner and whether it was redeemed."""
     return _play_data(_win_code(ctx, code))
 
 
 @route(bp, "/win-codes/<code>/redeem", "POST", summary="Redeem a win code (once)",
        responses={409: "already redeemed"})
 def redeem_win_code(ctx: Ctx, code: str):
+    """Redeem a win code; a second redemption answers 409."""
     play = instant_win.redeem(ctx.session, _win_code(ctx, code), ctx.now)
     return _play_data(play)
 
@@ -130,4 +139,5 @@ def redeem_win_code(ctx: Ctx, code: str):
 @route(bp, "/users/<user_id>", summary="A user's balance in the default campaign",
        responses={404: "unknown user"})
 def get_user(ctx: Ctx, user_id: str):
+    """A user's balance and profile in the default campaign."""
     return awards.user_summary(ctx.session, default_view(ctx), known_user(ctx, user_id))

@@ -6,6 +6,10 @@
 - play pages: never framed, no Referer (the token is in the URL);
 - dashboard pages: never framed; the e-mail preview is framed by the
   dashboard itself and runs no script;
+- site pages (landing page, API reference, demo page): never framed, no
+  Referer, scripts, styles and images from this server only and no inline
+  script; the demo page also loads embed.js and frames the widget from
+  PUBLIC_URL's origin;
 - everything else (the JSON APIs, documents, static files, errors): never framed.
 
 Pages that render templates get a fresh nonce per response in
@@ -16,6 +20,9 @@ from __future__ import annotations
 import secrets
 
 from flask import Flask, Response, g, request
+
+from demo import origin_of
+from settings import current_settings
 
 PAGE_KINDS = ("widget", "play", "dashboard")  # blueprints whose templates carry nonces
 
@@ -76,12 +83,37 @@ def _dashboard(resp: Response) -> None:
     resp.headers["X-Content-Type-Options"] = "nosniff"
 
 
+# Site pages run no inline script or style, so they need no nonce.
+SITE_CSP = ("default-src 'none'; script-src 'self'{own}; style-src 'self'; img-src 'self' data:; "
+            "{extra}base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+
+
+def _site(resp: Response) -> None:
+    if request.endpoint == "site.demo_webhook":  # a machine's endpoint: JSON or nothing
+        _deny_framing(resp)
+        return
+    own, extra = "", ""
+    if request.endpoint == "site.api_docs":
+        # Swagger UI fetches /openapi.json and, with "Try it out", the API itself.
+        extra = "connect-src 'self'; "
+    elif request.endpoint == "site.demo_page":
+        # embed.js and the widget's frame come from PUBLIC_URL, which may be
+        # another origin than the one the browser used to open this page.
+        origin = origin_of(current_settings().base_url())
+        own = f" {origin}" if origin else ""
+        extra = f"frame-src 'self'{own}; "
+    resp.headers["Content-Security-Policy"] = SITE_CSP.format(own=own, extra=extra)
+    resp.headers["X-Frame-Options"] = "DENY"
+    resp.headers["X-Content-Type-Options"] = "nosniff"
+    resp.headers["Referrer-Policy"] = "no-referrer"
+
+
 def _deny_framing(resp: Response) -> None:
     resp.headers["Content-Security-Policy"] = "frame-ancestors 'none'"
     resp.headers["X-Frame-Options"] = "DENY"
 
 
-POLICIES = {"widget": _widget, "play": _play, "dashboard": _dashboard}
+POLICIES = {"widget": _widget, "play": _play, "dashboard": _dashboard, "site": _site}
 
 
 def _apply(resp: Response) -> Response:

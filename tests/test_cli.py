@@ -1,6 +1,7 @@
 """The exact CLI of SPEC §9, run through Flask's CLI runner."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from sqlalchemy import select
@@ -103,9 +104,68 @@ def test_demo_publishes_both_examples_and_prints_a_key(app, runner, client):
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
     login = client.post("/dashboard/login", data={"email": email, "password": password, "csrf_token": csrf})
     assert login.status_code == 302 and login.headers["Location"].endswith("/dashboard")
-    # running it again reuses the organization and still works
+    # running it again reuses the organization, the key and the password
     r2 = runner.invoke(args=["demo"])
-    assert r2.exit_code == 0 and last_line(r2) != key
+    assert r2.exit_code == 0 and last_line(r2) == key
+    assert re.search(r"e-mail (\S+)  password (\S+)", r2.output).groups() == (email, password)
+
+
+def test_demo_reset_makes_a_new_key_and_password_and_revokes_the_old_key(app, runner, client):
+    import re
+    first = runner.invoke(args=["demo"])
+    old_key, old_password = last_line(first), re.search(r"password (\S+)", first.output).group(1)
+    r = runner.invoke(args=["demo", "--reset"])
+    assert r.exit_code == 0, r.output
+    key, password = last_line(r), re.search(r"password (\S+)", r.output).group(1)
+    assert key != old_key and password != old_password
+    info = {"pid": "summer_games"}
+    assert client.get("/api/v1/campaign/info", query_string=info,
+                      headers={"Authorization": f"Bearer {key}"}).status_code == 200
+    assert client.get("/api/v1/campaign/info", query_string=info,
+                      headers={"Authorization": f"Bearer {old_key}"}).status_code == 401
+    # and the next plain run keeps the new ones
+    assert last_line(runner.invoke(args=["demo"])) == key
+    # the activity is seeded once, not again on a reset
+    plays = client.get("/v1/users/demo_player/plays", headers={"X-API-Key": key}).json["data"]
+    assert len(plays) == 1
+
+
+def test_demo_seeds_again_when_the_database_no_longer_knows_the_kept_key(app, runner, client):
+    import json
+    first = runner.invoke(args=["demo"])
+    state = Path(app.instance_path) / "demo.json"
+    kept = json.loads(state.read_text())
+    state.write_text(json.dumps({**kept, "key": "qk_live_" + "x" * 43}))  # as if the database was new
+    r = runner.invoke(args=["demo"])
+    assert r.exit_code == 0 and "days seeded" in r.output and last_line(r) != last_line(first)
+    assert re.search(r"password (\S+)", r.output).group(1) == kept["password"]
+
+
+def test_demo_keeps_its_key_and_password_in_the_instance_folder_for_its_owner_only(app, runner):
+    r = runner.invoke(args=["demo"])
+    state = Path(app.instance_path) / "demo.json"
+    assert state.stat().st_mode & 0o077 == 0
+    assert last_line(r) in state.read_text()
+
+
+def test_demo_seeds_days_of_activity_through_the_api(app, runner, client, clock):
+    key = last_line(runner.invoke(args=["demo"]))
+    h = {"Authorization": f"Bearer {key}"}
+    board = client.get("/api/v1/leaderboard", headers=h, query_string={
+        "pid": "summer_games", "account": "alice", "platform": "wowhaus"}).json["data"]
+    assert len(board["leaderboard"]) >= 7 and board["leaderboard"][0]["score"] > 0
+    stats = client.get("/api/v1/campaign/stats", headers=h, query_string={"pid": "summer_games"}).json
+    assert stats["data"]["total_users"] >= 8, stats
+    referrals = client.get("/api/v1/user/referrals", headers=h, query_string={
+        "pid": "summer_games", "account": "alice", "platform": "wowhaus"}).json["data"]["referrals"]
+    assert {r["id"] for r in referrals} == {"bob", "carol"}
+    plays = client.get("/v1/users/demo_player/plays", headers={"X-API-Key": key}).json["data"]
+    assert [p["gameType"] for p in plays] == ["NEON_WHEEL"]
+    # events of several days: the activity starts days before the clock's now
+    events = client.get("/api/v1/events", headers=h, query_string={
+        "pid": "summer_games", "account": "alice", "platform": "wowhaus", "name": "GameSession"}).json
+    days = {e["ts"] // 86400 for e in events["events"]}
+    assert len(days) >= 4, days
 
 
 def test_secret_key_is_generated_once_per_instance_and_kept_private(tmp_path, monkeypatch):

@@ -227,6 +227,14 @@ def emit(session: Session, *, campaign_id: int, env: str, user_id: int, type: st
 
 # -- signatures --------------------------------------------------------------------------
 
+SECRET_BYTES = 24  # Standard Webhooks asks for 24 to 64 random bytes
+
+
+def generate_secret() -> str:
+    """A new secret in the Standard Webhooks form: whsec_ and base64 of random bytes."""
+    return "whsec_" + base64.b64encode(secrets.token_bytes(SECRET_BYTES)).decode("ascii")
+
+
 def signing_key(secret: str) -> bytes:
     """whsec_ secrets are base64 (Standard Webhooks); any other is its UTF-8 bytes."""
     if secret.startswith("whsec_"):

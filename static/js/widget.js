@@ -97,6 +97,29 @@
     reportHeight();
   }
 
+  // A logo that fails to load gives way to the campaign's name (rendered hidden beside it).
+  function logoFailed(img) {
+    img.hidden = true;
+    var name = img.parentNode && img.parentNode.querySelector(".qk-brand-name");
+    if (name) { name.hidden = false; }
+    reportHeight();
+  }
+  function checkLogos(root) {
+    var logos = root.matches && root.matches("img.qk-logo") ? [root] : root.querySelectorAll("img.qk-logo");
+    Array.prototype.forEach.call(logos, function (img) {
+      // Failed before this script listened: complete with nothing to show, and
+      // decode() confirms it (an SVG without a size also has naturalWidth 0).
+      if (img.complete && img.naturalWidth === 0) {
+        if (img.decode) { img.decode().catch(function () { logoFailed(img); }); } else { logoFailed(img); }
+      }
+    });
+  }
+  // error does not bubble: listen in the capture phase, for logos swapped in later too.
+  document.addEventListener("error", function (e) {
+    if (e.target && e.target.matches && e.target.matches("img.qk-logo")) { logoFailed(e.target); }
+  }, true);
+  checkLogos(document);
+
   document.addEventListener("click", function (e) {
     var visit = e.target.closest && e.target.closest("a.qk-visit");
     if (visit) {
@@ -131,7 +154,12 @@
       game.querySelectorAll("button").forEach(function (b) { b.disabled = false; });
     }
   });
-  document.addEventListener("htmx:load", function (e) { start(e.detail.elt); });
+  document.addEventListener("htmx:load", function (e) {
+    start(e.detail.elt);
+    checkLogos(e.detail.elt);
+    // htmx processed the whole page: its hx- links now work (widget.css waits for this).
+    if (e.detail.elt === document.body) { document.documentElement.setAttribute("data-qk-ready", ""); }
+  });
   document.addEventListener("htmx:oobAfterSwap", reportHeight);
   window.addEventListener("load", reportHeight);
   if (window.ResizeObserver) { new ResizeObserver(reportHeight).observe(document.body); }

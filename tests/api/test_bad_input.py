@@ -127,3 +127,17 @@ def test_publishable_key_cannot_use_the_campaign_api(app, client, org):
     assert client.get("/api/v1/user/balance", query_string={"account": "a", "platform": "p", "pid": "default"},
                       headers=h).status_code == 403
     assert row_counts(app) == before
+
+
+def test_a_401_names_the_header_its_dialect_expects(client):
+    """Three dialects, three headers: a wrong or missing key says which one to use."""
+    wrong = {"X-API-Key": "qk_live_nope", "Authorization": "Bearer nope", "X-API-Secret": "nope"}
+    cases = [("/api/v1/user/balance?account=a&platform=p&pid=x", "Authorization header as Bearer <key>"),
+             ("/api/v1/admin/campaigns/x", "Authorization header as Bearer <key>"),
+             ("/v1/users/u1", "X-API-Secret header"),
+             ("/v1/games", "X-API-Key header"),
+             ("/api/v1/gamify/participants/u1", "X-API-Key header")]
+    for path, header in cases:
+        for headers in ({}, wrong):
+            r = client.get(path, headers=headers)
+            assert r.status_code == 401 and header in r.get_data(as_text=True), (path, r.json)

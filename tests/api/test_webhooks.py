@@ -178,6 +178,29 @@ def test_whsec_secret_verifies_with_the_standardwebhooks_library(app, client, au
         Webhook("whsec_" + base64.b64encode(b"another key 1234").decode()).verify(got.body, got.headers)
 
 
+def test_a_hook_without_a_secret_gets_a_generated_whsec_secret_shown_once(app, client, auth, receiver):
+    body = {"scope": "user_activity", "uri": receiver.url(), "hook_id": "prod", "pids": []}
+    answer = ok(client.post("/api/v1/hook", json=body, headers=auth))
+    secret = answer["secret"]
+    assert re.fullmatch(r"whsec_[A-Za-z0-9+/]+={0,2}", secret)
+    assert len(base64.b64decode(secret[len("whsec_"):])) >= 24
+    reward(client, auth, "alice", 5, "r1")
+    assert work(app) == 1
+    [got] = receiver.received()
+    assert Webhook(secret).verify(got.body, got.headers)["data"]["id"] == "r1"
+    # shown once: the hook's log does not show it, and another registration gets another secret
+    assert secret not in json.dumps(log(client, auth))
+    again = ok(client.post("/api/v1/hook", json={**body, "hook_id": "other"}, headers=auth))
+    assert again["secret"] != secret
+    # a given secret is used as given and not echoed
+    assert "secret" not in ok(client.post("/api/v1/hook", json={**body, "secret": WHSEC}, headers=auth))
+
+
+def test_a_null_secret_is_bad_input(client, auth):
+    body = {"scope": "user_activity", "uri": "http://127.0.0.1:9/hook", "hook_id": "prod", "secret": None}
+    err(client.post("/api/v1/hook", json=body, headers=auth), 400)
+
+
 def test_plain_secret_signs_with_its_utf8_bytes(app, client, auth, receiver):
     ok(register(client, auth, receiver.url(), secret=PLAIN))
     reward(client, auth, "alice", 7, "r1")
@@ -895,7 +918,7 @@ GOOD = {"scope": "user_activity", "uri": "http://127.0.0.1:9/hook", "secret": PL
 
 
 @pytest.mark.parametrize("change", [
-    {"scope": None}, {"uri": None}, {"secret": None}, {"hook_id": None},
+    {"scope": None}, {"uri": None}, {"hook_id": None},
     {"scope": "all_activity"}, {"scope": ""}, {"scope": 1}, {"scope": ["user_activity"]},
     {"uri": "not a url"}, {"uri": "ftp://127.0.0.1/hook"}, {"uri": "https://"}, {"uri": ""},
     {"uri": "//127.0.0.1/hook"}, {"uri": "http://user:pw@127.0.0.1/hook"}, {"uri": "http://127.0.0.1:99999/"},

@@ -43,11 +43,17 @@ def server_balance(client, api_key, user: str) -> int:
     return r.json["data"]["balance"]
 
 
+READY = "html[data-qk-ready]"  # widget.js: htmx has processed the page, its hx- controls work
+
+
 def open_embedded(page, live, partner, pid: str, token: str):
-    """The partner page (another origin) with the embed script; the widget's frame once loaded."""
+    """The partner page (another origin) with the embed script; the widget's frame once ready.
+
+    #qk-balance is parsed before the page's scripts run: waiting for it alone
+    let a test click a control that htmx had not wired yet."""
     page.goto(partner.page(embed_html(live.url, pid, token)))
     frame = page.wait_for_selector("iframe").content_frame()
-    frame.wait_for_selector("#qk-balance")
+    frame.wait_for_selector(READY, state="attached")
     return frame
 
 
@@ -55,7 +61,7 @@ def open_preview(page, live, pid: str, token: str):
     """The development preview (a top-level page; the token may sit in its URL)."""
     r = page.goto(f"{live.url}/widget/{pid}?user_token={quote(token)}")
     assert r.status == 200
-    page.wait_for_selector("#qk-balance")
+    page.wait_for_selector(READY, state="attached")
     return page
 
 
@@ -94,8 +100,8 @@ def test_embedded_visit_action_opens_its_link_and_pays_without_reloading_the_wid
     with page.context.expect_page() as popup_info:
         link.click()
     popup = popup_info.value
-    popup.wait_for_load_state()
-    assert popup.url == "https://example.com/discord"  # a new tab, the frame stays
+    # A popup starts on about:blank: wait for its navigation, not for a load state.
+    popup.wait_for_url("https://example.com/discord")  # a new tab, the frame stays
     popup.close()
 
     frame.wait_for_selector("#qk-balance[data-balance='20']", timeout=5000)
@@ -114,6 +120,31 @@ def test_embedded_visit_action_opens_its_link_and_pays_without_reloading_the_wid
                    query_string={"account": "vic", "platform": "internal", "pid": "summer_games"})
     assert r.status_code == 200, r.json
     assert r.json["data"]["xp"] == 20
+    assert page.js_errors == []
+
+
+def test_a_visit_link_cannot_be_clicked_before_htmx_wired_it_so_no_visit_goes_unrecorded(
+        page, live, partner, client, auth, publish, widget_token):
+    """The race behind a flaky visit test: the page's controls are parsed before
+    htmx (a separate script) processed them. Held here on purpose."""
+    publish(summer(widget={"allowed_origins": [partner.url]}))
+    held = []
+    page.context.route("**/js/htmx-2.0.11.min.js", lambda route: held.append(route))
+    page.context.route("https://example.com/**", lambda route: route.fulfill(
+        status=200, content_type="text/html", body="<title>Discord</title>"))
+    # (the frame's load event waits for the held script: do not wait for the partner's)
+    page.goto(partner.page(embed_html(live.url, "summer_games", widget_token("ada", name="Ada"))),
+              wait_until="domcontentloaded")
+    frame = page.wait_for_selector("iframe").content_frame()
+    link = frame.wait_for_selector("a.qk-visit")  # parsed, but htmx is still loading
+    assert held and frame.evaluate("document.documentElement.hasAttribute('data-qk-ready')") is False
+    assert frame.evaluate("getComputedStyle(document.querySelector('a.qk-visit')).pointerEvents") == "none"
+    held[0].continue_()
+    frame.wait_for_selector(READY, state="attached")
+    with page.context.expect_page() as popup_info:
+        link.click()
+    popup_info.value.close()
+    frame.wait_for_selector("#qk-balance[data-balance='20']")
     assert page.js_errors == []
 
 
@@ -458,4 +489,23 @@ def test_widget_fits_a_360_px_wide_phone_without_horizontal_scrolling(
     inner = frame.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
     assert inner[0] <= inner[1] <= 360
     shot(page, "mobile_embedded")
+    assert page.js_errors == []
+
+
+# -- logo ------------------------------------------------------------------------------------
+
+def test_a_logo_that_fails_to_load_gives_way_to_the_campaign_name(page, live, publish, widget_token):
+    doc = summer(branding={"logo_url": live.url + "/static/no-such-logo.png", "primary_color": "#4F46E5"})
+    publish(doc)
+    open_preview(page, live, "summer_games", widget_token("lou", name="Lou"))
+    page.wait_for_selector(".qk-brand-name", state="visible")
+    assert page.locator("img.qk-logo").is_hidden()
+    assert page.inner_text(".qk-brand").strip() == doc["name"]
+    # a logo that loads stays, and the name stays hidden
+    # (an SVG with a viewBox only: no intrinsic size, yet it loads)
+    doc["branding"]["logo_url"] = live.url + "/static/img/questkit-logo.svg"
+    publish(doc)
+    open_preview(page, live, "summer_games", widget_token("lou", name="Lou"))
+    assert page.evaluate("document.querySelector('img.qk-logo').decode().then(() => true)")
+    assert page.locator("img.qk-logo").is_visible() and page.locator(".qk-brand-name").is_hidden()
     assert page.js_errors == []

@@ -44,9 +44,11 @@ def _writer(ctx: Ctx, account, platform):
                                 "Any token stops working when the user's tokens are revoked")),
        writes=True)
 def token(ctx: Ctx):
-    """Register the user (account, platform) if new and answer a permanent widget token for them. The
-    partner server hands the token to its page: embed.js and the Games SDK open the user's own
-    widget and plays with it. The token never expires; rotating SECRET_KEY invalidates it.
+    """Register the user (account, platform) if new and answer a widget token for them. The partner
+    server hands the token to its page: embed.js and the Games SDK open the user's own widget and
+    plays with it. Without expires_in the token is permanent, as claimr's are; with it, it stops
+    working after that many seconds. Revoking the user's tokens (Management API) or rotating
+    SECRET_KEY ends every token.
     """
     a = ctx.args
     user = users.ensure_user(ctx.session, ctx.org_id, a["account"], a["platform"], ctx.now,

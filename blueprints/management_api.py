@@ -133,6 +133,9 @@ def redeliver_message(ctx: Ctx, msg_id: str):
        summary="Revoke every widget token of a user (and the widget sessions started from them)",
        responses={404: "unknown user"})
 def revoke_user_tokens(ctx: Ctx, platform: str, account: str):
+    """Revoke every widget token the user holds, permanent or expiring, and every widget session
+    opened with one: they answer 401 from now on. Tokens made afterwards (GET /api/v1/token) work.
+    """
     user = users.get_user(ctx.session, ctx.org_id, account, platform)
     tokens.revoke_widget_tokens(ctx.session, user)
     return {"account": user.account, "platform": user.platform, "revoked_at": ctx.now}

@@ -279,8 +279,9 @@ def entity(session: Session, model, row, *, refresh: bool = False):
     found = session.identity_map.get(mapper.identity_key_from_primary_key([row[i] for i in pk]))
     if found is None:
         found = model()
-        for key, value in zip(keys, row):
-            set_committed_value(found, key, value)
+        # The new instance's attribute dict (InstanceState.dict) takes the
+        # row; make_transient_to_detached then makes it committed state.
+        inspect(found).dict.update(zip(keys, row))
         make_transient_to_detached(found)
         session.add(found)
         return found

@@ -97,8 +97,11 @@ def _compile(stmt, dialect, keys: tuple[str, ...]) -> Form:
     if compiled.post_compile_params or compiled.escaped_bind_names:
         return _GENERIC
     defaults: dict[str, Any] = {}
-    for column in (*compiled.insert_prefetch, *compiled.update_prefetch):
-        default = column.default if column in compiled.insert_prefetch else column.onupdate
+    # Columns the statement is not given and whose Python-side default
+    # SQLAlchemy computes before running it (its prefetch columns).
+    prefetch = [(c, c.default) for c in compiled.insert_prefetch]
+    prefetch += [(c, c.onupdate) for c in compiled.update_prefetch]
+    for column, default in prefetch:
         if default is None or not default.is_scalar:
             return _GENERIC
         defaults[column.key] = default.arg
@@ -148,6 +151,10 @@ def _run(conn: Connection, form: Form, parameters, many: bool):
     when ``many``); the caller closes it."""
     cursor = conn.connection.dbapi_connection.cursor()
     statement = form.sql
+    # Connection.dispatch (no leading underscore) holds the listeners
+    # registered on the engine and the connection; each listener of
+    # before_cursor_execute returns (statement, parameters), as SQLAlchemy
+    # wraps those registered without retval=True.
     dispatch = conn.dispatch
     try:
         for fn in dispatch.before_cursor_execute:

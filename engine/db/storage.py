@@ -248,13 +248,21 @@ def upsert_add(session: Session, model, key: dict, column: str, delta: int) -> N
     statements.execute(session, stmt, {**key, column: delta})
 
 
+@functools.cache
+def _entity_by_key(model, names: tuple[str, ...]):
+    return select(*statements.entity_columns(model)).where(
+        *(getattr(model, n) == bindparam(n) for n in names))
+
+
 def get_or_insert(session: Session, model, key: dict, defaults: dict):
-    """The row with ``key``, inserted with ``defaults`` if missing; race-free."""
-    stmt = _select_by_key(model, tuple(key))
-    row = session.scalars(stmt, key).one_or_none()
+    """The row with ``key``, inserted with ``defaults`` if missing; race-free.
+    Read as a Core statement (statements.load): this runs on every event."""
+    names = tuple(key)
+    row = statements.load(session, model, _entity_by_key(model, names), key)
     if row is not None:
         return row
     insert_ignore(session, model, {**key, **defaults}, list(key))
+    stmt = _select_by_key(model, names)
     return session.scalars(stmt.execution_options(populate_existing=True), key).one()
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from models import Campaign, Organization
 
 from engine import definitions
+from engine.db import statements
 from engine.definitions.compiled import Compiled, cache, compile_definition
 from engine.errors import Conflict, InvalidInput, UnknownCampaign
 
@@ -42,13 +43,15 @@ def create_default_campaign(session: Session, org: Organization, now: datetime) 
 # Built once: every request of a campaign runs it (building a select costs
 # about as much as running it).
 _PID_IS = (Campaign.org_id == bindparam("org_id"), Campaign.pid == bindparam("pid"))
-_BY_PID = select(Campaign).where(*_PID_IS)
+_BY_PID = select(*statements.entity_columns(Campaign)).where(*_PID_IS)
 
 
 def get_campaign(session: Session, org_id: int, pid) -> Campaign:
-    """The organization's campaign with this pid; UnknownCampaign otherwise."""
+    """The organization's campaign with this pid; UnknownCampaign otherwise.
+    Read as a Core statement (statements.load): every request of a campaign
+    runs it."""
     _check_pid(pid)
-    return _found(session.scalars(_BY_PID, {"org_id": org_id, "pid": pid}).one_or_none(), pid)
+    return _found(statements.load(session, Campaign, _BY_PID, {"org_id": org_id, "pid": pid}), pid)
 
 
 def _check_pid(pid) -> None:

@@ -11,9 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import bindparam, case, func, insert, select, update
-from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
-from sqlalchemy.orm.util import identity_key
 
 from models import Balance, CampaignCounter, LedgerEntry
 
@@ -67,8 +66,8 @@ def bucket_of(kind: str) -> str:
 _balances = Balance.__table__
 _KEY = ("campaign_id", "user_id", "env")
 _WHERE_KEY = statements.where_key(_balances, _KEY)
-_COLUMNS = list(_balances.c)
-_COLUMN_KEYS = [c.key for c in _COLUMNS]
+# The row is read as the Balance entity's columns (statements.entity).
+_COLUMNS = statements.entity_columns(Balance)
 # Locking a row and marking the user active is one statement (an UPDATE
 # locks the row on PostgreSQL as FOR UPDATE does); a credit the user did
 # nothing for only locks.
@@ -86,21 +85,6 @@ def _lock_row(session: Session, key: tuple, now: datetime, active: bool):
     if active:
         return statements.first(session, _LOCK_ACTIVE, {**params, "last_active_at": now})
     return statements.first(session, _LOCK, params)
-
-
-def _loaded(session: Session, key: tuple, found) -> Balance:
-    """The session's Balance entity for ``key`` holding the values of
-    ``found``, the row just read under the lock, as committed state."""
-    values = dict(zip(_COLUMN_KEYS, found))
-    balance = session.identity_map.get(identity_key(Balance, key))
-    if balance is None:
-        balance = Balance(**values)
-        make_transient_to_detached(balance)
-        session.add(balance)
-    else:
-        for column, value in values.items():
-            set_committed_value(balance, column, value)
-    return balance
 
 
 def _write(session: Session, balance: Balance, values: dict) -> None:
@@ -137,7 +121,7 @@ def lock_balance(session: Session, campaign_id: int, user_id: int, env: str,
             "ugc_xp": 0, "total": 0, "total_earned": 0, "total_spent": 0, "first_seen_at": now,
         }, list(_KEY))
         found = _lock_row(session, key, now, active)
-    balance = locked[key] = _loaded(session, key, found)
+    balance = locked[key] = statements.entity(session, Balance, found, refresh=True)
     return balance
 
 

@@ -13,7 +13,7 @@ from engine.definitions import campaigns
 from engine.access import organizations, users
 from engine.db import statements
 from engine.outbox import webhooks
-from models import Balance, Event, User
+from models import Balance, Campaign, Event, User
 
 T = datetime(2026, 11, 22, 12, 0, 0, 123456, tzinfo=timezone.utc)
 _events = Event.__table__
@@ -143,3 +143,75 @@ def test_a_hook_unregistered_earlier_in_the_transaction_gets_no_message(session,
     session.rollback()
     webhooks.unregister(session, org.id, scope="user_activity", hook_id="h1", now=T)
     assert webhooks.emit(session, **emit) == 0
+
+
+def test_an_insert_gets_its_callable_defaults_too(session, owner):
+    """User.attributes has default=dict, a callable: such a statement runs
+    through SQLAlchemy's own execution, which calls it."""
+    org, _ = owner
+    table = User.__table__
+    statements.execute(session, insert(table), {"org_id": org.id, "account": "cal", "platform": "web",
+                                                 "created_at": T, "token_generation": 0})
+    session.commit()
+    assert users.find_user(session, org.id, "cal", "web").attributes == {}
+
+
+def test_literal_and_expanding_parameters(session, owner):
+    org, user = owner
+    other = users.ensure_user(session, org.id, "bob", "web", T)
+    session.commit()
+    table = User.__table__
+    ids = [user.id, other.id]
+    by_ids = (select(table.c.account).where(table.c.id.in_(bindparam("ids", expanding=True)))
+              .order_by(table.c.account))
+    assert [r.account for r in statements.rows(session, by_ids, {"ids": ids})] == ["ann", "bob"]
+    one = select(table.c.account).where(table.c.org_id == org.id).order_by(table.c.account).limit(1)
+    assert [tuple(r) for r in statements.rows(session, one)] == [("ann",)]
+
+
+CAMPAIGN_BY_PID = select(*statements.entity_columns(Campaign)).where(
+    Campaign.org_id == bindparam("org_id"), Campaign.pid == bindparam("pid"))
+
+
+def test_a_loaded_row_is_the_sessions_entity(session, owner):
+    """statements.load gives the entity the ORM would: persistent in the
+    session, the one the identity map holds, its deferred columns loaded on
+    access, its changes flushed like any other."""
+    org, _ = owner
+    params = {"org_id": org.id, "pid": campaigns.DEFAULT_PID}
+    session.commit()
+    session.expunge_all()
+    campaign = statements.load(session, Campaign, CAMPAIGN_BY_PID, params)
+    assert campaign in session and not session.is_modified(campaign)
+    assert session.get(Campaign, campaign.id) is campaign
+    assert statements.load(session, Campaign, CAMPAIGN_BY_PID, params) is campaign
+    assert campaign.live["id"] == campaigns.DEFAULT_PID  # a deferred column, loaded now
+    assert campaign.created_at.tzinfo is not None
+    campaign.slug = "renamed"
+    campaign_id = campaign.id
+    session.commit()
+    session.expunge_all()
+    assert session.get(Campaign, campaign_id).slug == "renamed"
+    assert statements.load(session, Campaign, CAMPAIGN_BY_PID, {**params, "pid": "nope"}) is None
+
+
+def test_load_flushes_pending_changes_first_as_a_query_would(session, owner):
+    org, _ = owner
+    campaign = campaigns.get_campaign(session, org.id, campaigns.DEFAULT_PID)
+    session.add(Campaign(org_id=org.id, pid="fresh", slug="fresh", draft={}, draft_rev="0",
+                         version=0, created_at=T, draft_updated_at=T))
+    fresh = statements.load(session, Campaign, CAMPAIGN_BY_PID, {"org_id": org.id, "pid": "fresh"})
+    assert fresh is not None and fresh.id != campaign.id
+
+
+def test_an_entity_in_the_session_keeps_its_values_unless_refreshed(session, owner):
+    org, _ = owner
+    params = {"org_id": org.id, "pid": campaigns.DEFAULT_PID}
+    campaign = statements.load(session, Campaign, CAMPAIGN_BY_PID, params)
+    row = statements.first(session, CAMPAIGN_BY_PID, params)
+    statements.execute(session, update(Campaign.__table__).where(Campaign.id == bindparam("key_id")),
+                       {"slug": "elsewhere", "key_id": campaign.id})
+    assert statements.load(session, Campaign, CAMPAIGN_BY_PID, params).slug == row.slug
+    changed = statements.first(session, CAMPAIGN_BY_PID, params)
+    assert statements.entity(session, Campaign, changed, refresh=True) is campaign
+    assert campaign.slug == "elsewhere" and not session.is_modified(campaign)

@@ -118,7 +118,7 @@ def _compile(stmt, dialect, keys: tuple[str, ...]) -> Form:
         process = types[name].dialect_impl(dialect).bind_processor(dialect)
         if process is not None:
             binds.append((name, process))
-    columns = _result_columns(stmt)
+    columns = _returned_columns(stmt)
     results = row = None
     if columns is not None:
         processors = tuple(c.type.dialect_impl(dialect).result_processor(dialect, None)
@@ -128,7 +128,7 @@ def _compile(stmt, dialect, keys: tuple[str, ...]) -> Form:
     return Form(compiled.string, names, defaults, tuple(binds), results, row)
 
 
-def _result_columns(stmt):
+def _returned_columns(stmt):
     """The columns ``stmt`` returns, or None."""
     if stmt.is_select:
         return stmt.selected_columns

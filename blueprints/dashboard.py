@@ -231,7 +231,12 @@ def login():
 @login_required
 @writes
 def logout():
-    # Ended on the server too: a copy of this cookie opens nothing afterwards.
+    return _end_every_session()
+
+
+def _end_every_session():
+    # Ended on the server: a copy of this session's cookie, or of any other
+    # session of the operator, opens nothing afterwards.
     operators.end_sessions_of(db.session, current_user.id)
     logout_user()
     session.clear()
@@ -265,10 +270,7 @@ def change_password():
 @login_required
 @writes
 def sign_out_everywhere():
-    operators.end_sessions_of(db.session, current_user.id)
-    logout_user()
-    session.clear()
-    return redirect(url_for("dashboard.login"))
+    return _end_every_session()
 
 
 # -- campaigns -------------------------------------------------------------------

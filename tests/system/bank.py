@@ -26,7 +26,6 @@ import json
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -38,23 +37,12 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from tests.smtp_server import free_port
+from bench._servers import free_port, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 EXAMPLES = ROOT / "examples"
 SECRET = "bank-test-secret"
-
-
-def wait_for(port: int, timeout: float = 60) -> None:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"nothing listens on 127.0.0.1:{port}")
 
 
 # -- processes ----------------------------------------------------------------------------
@@ -71,7 +59,7 @@ class Process:
             self.proc = subprocess.Popen(self.args, cwd=ROOT, env=self.env, stdout=out, stderr=out,
                                          start_new_session=True)
         if self.port is not None:
-            wait_for(self.port)
+            wait_for(self.port, timeout=60)
         return self
 
     def kill9(self) -> None:

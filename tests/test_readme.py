@@ -11,13 +11,11 @@ import os
 import re
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-from tests.smtp_server import free_port
+from bench._servers import free_port, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -71,12 +69,7 @@ def test_every_shell_block_of_the_readme_runs_against_a_live_demo(tmp_path):
     worker = subprocess.Popen([*flask, "webhooks", "work"], env=env, cwd=ROOT,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
+        wait_for(port)
         shell = [b for b in blocks("sh") if not b.lstrip().startswith(NOT_RUN)]
         assert len(shell) >= 10
         script = "set -euo pipefail\nset -x\n" + "\n".join(shell)

@@ -34,10 +34,10 @@ import urllib.error
 import urllib.request
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from bench._servers import free_port, wait_for
+from tests.api.webhook_receiver import Receiver
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -85,38 +85,6 @@ def server(env: dict, log: Path) -> Process:
 def worker(env: dict, log: Path) -> Process:
     return Process([str(BIN / "flask"), "--app", "app", "webhooks", "work", "--interval", "0.2"],
                    env, log)
-
-
-# -- the webhook receiver -------------------------------------------------------------------
-
-class Receiver:
-    """Records every delivery's webhook-id and body; answers 204."""
-
-    def __init__(self):
-        self.bodies: dict[str, set[bytes]] = defaultdict(set)
-        self.count = 0
-        self.lock = threading.Lock()
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                with receiver.lock:
-                    receiver.bodies[self.headers.get("webhook-id", "")].add(body)
-                    receiver.count += 1
-                self.send_response(204)
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.httpd.server_address[1]
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
 
 
 # -- clients --------------------------------------------------------------------------------
@@ -322,11 +290,14 @@ def _check(url: str, history: History, receiver: Receiver, instance: Path) -> tu
                 if not low <= present[uid] <= low + extra:
                     problems.append(f"user {uid}: {present[uid]} {op}s stored, {low} answered 2xx, "
                                     f"{extra} unanswered")
+        bodies: dict[str, set[bytes]] = defaultdict(set)
+        for r in receiver.received():
+            bodies[r.webhook_id].add(r.body)
         messages = s.execute(select(Message.msg_id, Message.status, Message.body)).all()
         for msg_id, status, body in messages:
             if status != "delivered":
                 problems.append(f"message {msg_id} is {status}")
-            seen = receiver.bodies.get(msg_id)
+            seen = bodies.get(msg_id)
             if not seen:
                 problems.append(f"message {msg_id} never reached the receiver")
             elif seen != {body.encode()}:
@@ -355,7 +326,7 @@ def run(url: str, workdir: Path, *, seconds: float = 60, clients: int = 50, seed
     """Run the scenario against the empty PostgreSQL database at ``url``."""
     instance = workdir / "instance"
     instance.mkdir(parents=True, exist_ok=True)
-    receiver = Receiver()
+    receiver = Receiver().up()  # answers 204 and records every request
     history = History()
     env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": SECRET, "QUESTKIT_INSTANCE": str(instance),
            "WEBHOOK_ALLOW_PRIVATE": "1", "WEBHOOK_LEASE_SECONDS": str(lease_seconds)}
@@ -406,5 +377,5 @@ def run(url: str, workdir: Path, *, seconds: float = 60, clients: int = 50, seed
     return Report(seconds=ran, requests=len(history.calls), answered=dict(statuses),
                   unanswered=sum(1 for c in history.calls if c.status is None),
                   users=figures["users"], ledger_entries=figures["ledger_entries"],
-                  messages=figures["messages"], deliveries=receiver.count, drain_seconds=drained,
+                  messages=figures["messages"], deliveries=len(receiver.received()), drain_seconds=drained,
                   problems=problems)

@@ -363,15 +363,10 @@ def test_rows_of_unknown_addresses_and_old_windows_are_cleaned_up(app, org, cloc
     make_operator(app, org[0], OPERATOR)
     for i in range(5):
         from_address(app, f"203.0.113.{i + 10}").login(f"nobody{i}@acme.test", "guess")
-    assert count_rows(app, LoginThrottle) == 10  # each client's total, and its address
+    assert count(app, LoginThrottle) == 10  # each client's total, and its address
     clock.advance(minutes=16)
     assert from_address(app, OWNER).login(OPERATOR).status_code == 302
-    assert count_rows(app, LoginThrottle) == 0  # a success leaves no row of its own either
-
-
-def count_rows(app, model) -> int:
-    with app.app_context():
-        return db.session.scalar(select(func.count()).select_from(model))
+    assert count(app, LoginThrottle) == 0  # a success leaves no row of its own either
 
 
 def test_failures_spread_over_more_than_fifteen_minutes_do_not_lock(app, client, org, clock):

@@ -23,15 +23,15 @@ from typing import Any, Callable
 from flask import Blueprint, Response, request
 
 from engine.ledger import idempotency
-from engine.access import keys
+from engine.access import keys, users
+from engine.definitions import campaigns
 from engine.clock import iso
 from engine.errors import EngineError, Forbidden, InvalidInput, Unauthorized
 from extensions import db
-from settings import current_settings, services
+from settings import services
 
 from . import pipeline
 from ._json import Param, query_validator, read_json, read_query, validator_for
-from .pipeline import BASE_STATUSES
 
 
 @dataclass
@@ -60,6 +60,16 @@ class Ctx:
     @property
     def session(self):
         return db.session
+
+    def default_view(self) -> campaigns.View:
+        """The organization's `default` campaign, live: what the Rewards, Games SDK and
+        Participants APIs read."""
+        return campaigns.default_view(db.session, self.org_id)
+
+    def internal_user(self, account: str):
+        """The user a Rewards or Participants id names: the account on platform
+        internal (SPEC §1); UnknownUser when there is none."""
+        return users.get_user(db.session, self.org_id, account, users.INTERNAL_PLATFORM)
 
     def after_commit(self, fn) -> None:
         """Run ``fn(data)`` once the request's transaction committed, before the
@@ -111,10 +121,6 @@ def json_response(payload, status: int) -> Response:
     return Response(to_json(payload), status=status, mimetype="application/json")
 
 
-def signing_secrets() -> list[str]:
-    """Token signing keys, newest last: SECRET_KEY_FALLBACKS then SECRET_KEY."""
-    return current_settings().signing_secrets
-
 
 @dataclass
 class Dialect:
@@ -126,13 +132,9 @@ class Dialect:
     key_hint: str
     ok: Callable[[Any], Any]
     error: Callable[[int, str, EngineError | None], Any]
-    statuses: dict[type, int] = field(default_factory=lambda: dict(BASE_STATUSES))
 
     def __post_init__(self):
-        self.errors = pipeline.Errors(self.error_response, self.statuses)
-
-    def status_of(self, exc: EngineError) -> int:
-        return self.errors.status_of(exc)
+        self.errors = pipeline.Errors(self.error_response)
 
     # -- errors -------------------------------------------------------------
     def error_response(self, status: int, message: str, exc: EngineError | None = None) -> Response:

@@ -17,7 +17,7 @@ from engine.ledger import get_balances
 
 from settings import current_settings
 
-from ._api import Ctx, Reply, signing_secrets
+from ._api import Ctx, Reply
 from ._json import ACCOUNT, BOOL, ENV, ENV_PARAM, NUMBER, PID, PLATFORM, POINTS, STR, Param, obj
 from .dialects import campaign as campaign_dialect
 
@@ -53,7 +53,7 @@ def token(ctx: Ctx):
     a = ctx.args
     user = users.ensure_user(ctx.session, ctx.org_id, a["account"], a["platform"], ctx.now,
                              name=a["name"])
-    token, expires_at = tokens.issue_widget_token(signing_secrets(), user, ctx.now, a["expires_in"])
+    token, expires_at = tokens.issue_widget_token(current_settings().signing_secrets, user, ctx.now, a["expires_in"])
     return {"token": token, **({"expires_at": expires_at} if expires_at else {})}
 
 

@@ -17,16 +17,14 @@ from __future__ import annotations
 
 from flask import Blueprint, request
 
-from engine.definitions import campaigns
 from engine.participation import games
-from engine.access import tokens, users
-from engine.access.users import INTERNAL_PLATFORM
+from engine.access import tokens
 from engine.errors import Forbidden, Unauthorized
 from engine.ledger import get_balances
 from models import User
-from settings import services
+from settings import current_settings, services
 
-from ._api import Ctx, Reply, signing_secrets
+from ._api import Ctx, Reply
 from ._json import Param
 from .dialects import X_API_KEY_HINT, rewards
 
@@ -38,13 +36,6 @@ def route(*args, **kw):
     return rewards.route(*args, key_hint=X_API_KEY_HINT, **kw)
 
 
-def default_view(ctx: Ctx) -> campaigns.View:
-    return campaigns.default_view(ctx.session, ctx.org_id)
-
-
-def known_user(ctx: Ctx, user_id: str):
-    """The SDK's userId: the account on platform internal (SPEC §1), as the Rewards API's."""
-    return users.get_user(ctx.session, ctx.org_id, user_id, INTERNAL_PLATFORM)
 
 PAGING = (
     Param("page", schema={"type": "integer", "minimum": 1, "maximum": 1_000_000_000},
@@ -101,14 +92,14 @@ def list_games(ctx: Ctx):
     """The default campaign's games as the Games SDK lists them: type, name, cost and whether each is
     active. A publishable key may read it.
     """
-    return [_game_info(g) for g in games.list_games(default_view(ctx))]
+    return [_game_info(g) for g in games.list_games(ctx.default_view())]
 
 
 @route(bp, "/games/<game_type>/config", summary="One game and its configuration (Games SDK)",
        publishable=True, responses={404: "unknown game type"})
 def game_config(ctx: Ctx, game_type: str):
     """One game and its configuration (prizes, cost, limits). A publishable key may read it."""
-    game = games.get_game(default_view(ctx), game_type)
+    game = games.get_game(ctx.default_view(), game_type)
     return {**_game_info(game), "config": game.config}
 
 
@@ -116,8 +107,8 @@ def game_config(ctx: Ctx, game_type: str):
        publishable=True, responses={404: "unknown user"})
 def sdk_balance(ctx: Ctx, user_id: str):
     """A user's total in the default campaign, as the Games SDK shows it."""
-    view = default_view(ctx)
-    user = known_user(ctx, user_id)
+    view = ctx.default_view()
+    user = ctx.internal_user(user_id)
     total = get_balances(ctx.session, view.campaign.id, user.id, view.env).total
     return {"userId": user.account, "totalPoints": total, "displayName": user.name}
 
@@ -126,7 +117,7 @@ def sdk_balance(ctx: Ctx, user_id: str):
        publishable=True, query=PAGING)
 def leaderboard(ctx: Ctx):
     """The default campaign's standings, paginated with page and limit."""
-    page = games.standings(ctx.session, default_view(ctx), **_paging(ctx))
+    page = games.standings(ctx.session, ctx.default_view(), **_paging(ctx))
     return _paginated(page, [
         {"rank": r.standing.rank, "userId": r.standing.account, "displayName": r.standing.name,
          "totalPoints": r.standing.score, "totalRewardsWon": r.rewards_won,
@@ -138,8 +129,8 @@ def leaderboard(ctx: Ctx):
        publishable=True, query=PAGING, responses={404: "unknown user"})
 def user_plays(ctx: Ctx, user_id: str):
     """A user's game plays, newest first, with what each won."""
-    view = default_view(ctx)
-    page = games.plays(ctx.session, view, known_user(ctx, user_id), **_paging(ctx))
+    view = ctx.default_view()
+    page = games.plays(ctx.session, view, ctx.internal_user(user_id), **_paging(ctx))
     return _paginated(page, [_play_record(p) for p in page.items])
 
 
@@ -166,11 +157,11 @@ def _player(ctx: Ctx) -> None:
         raise Unauthorized("playing needs the user's widget token or play session "
                            "(Authorization: Bearer <token>)")
     try:
-        user, _ = tokens.widget_user(ctx.session, signing_secrets(), token, ctx.now)  # not expired nor revoked
+        user, _ = tokens.widget_user(ctx.session, current_settings().signing_secrets, token, ctx.now)  # not expired nor revoked
         org_id, user_id, campaign_id = user.org_id, user.id, None
     except Unauthorized:
         try:
-            ps = tokens.read_play_session(signing_secrets(), token, now_ts=ctx.now.timestamp())
+            ps = tokens.read_play_session(current_settings().signing_secrets, token, now_ts=ctx.now.timestamp())
         except Unauthorized:
             raise Unauthorized("missing, invalid or expired user token") from None
         org_id, user_id, campaign_id = ps.org_id, ps.user_id, ps.campaign_id
@@ -178,7 +169,7 @@ def _player(ctx: Ctx) -> None:
     if user is None or user.org_id != org_id:
         raise Unauthorized("missing, invalid or expired user token")
     ctx.org_id = org_id
-    view = default_view(ctx)
+    view = ctx.default_view()
     if campaign_id is not None and campaign_id != view.campaign.id:
         raise Forbidden("this play session is for another campaign")
     ctx.principal = (user, view)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from engine.definitions import campaigns
 from engine.participation import catalog, participants
 from engine.access import users
 from engine.errors import UnknownUser
@@ -22,13 +21,9 @@ bp = Blueprint("participants_api", __name__, url_prefix="/api/v1/gamify")
 route = participants_dialect.route
 
 
-def default_view(ctx: Ctx) -> campaigns.View:
-    return campaigns.default_view(ctx.session, ctx.org_id)
-
-
 def known(ctx: Ctx, pid: str):
     try:
-        return users.get_user(ctx.session, ctx.org_id, pid, INTERNAL_PLATFORM)
+        return ctx.internal_user(pid)
     except UnknownUser:
         raise UnknownUser(f"participant {pid!r} not found") from None
 
@@ -117,7 +112,7 @@ def create_participant(ctx: Ctx):
     """Create a participant (201) or, when it exists, update it (200): attributes are merged, a null
     value removes a key.
     """
-    view = default_view(ctx)
+    view = ctx.default_view()
     changes = {k: v for k, v in ctx.body.items() if k in PROFILE_FIELDS}
     user, created = participants.register(ctx.session, view, ctx.org_id, ctx.body["participant_id"],
                                           changes, ctx.now)
@@ -127,7 +122,7 @@ def create_participant(ctx: Ctx):
 @route(bp, "/participants/<pid>", summary="A participant's profile", responses={404: "unknown participant"})
 def get_participant(ctx: Ctx, pid: str):
     """A participant's profile: display name, avatar and attributes."""
-    return _profile(ctx, default_view(ctx), known(ctx, pid))
+    return _profile(ctx, ctx.default_view(), known(ctx, pid))
 
 
 @route(bp, "/participants/<pid>", "PATCH", summary="Update display name, avatar or attributes",
@@ -135,7 +130,7 @@ def get_participant(ctx: Ctx, pid: str):
 def update_participant(ctx: Ctx, pid: str):
     """Change the display name, the avatar or attributes (merged; null removes a key)."""
     user = participants.update(ctx.session, ctx.org_id, pid, ctx.body)
-    return _profile(ctx, default_view(ctx), user)
+    return _profile(ctx, ctx.default_view(), user)
 
 
 @route(bp, "/participants/<pid>/state", summary="Selected sections of a participant's state",
@@ -147,7 +142,7 @@ def participant_state(ctx: Ctx, pid: str):
     badges earned, the streak with its freezes, challenges and claims.
     """
     sections = participants.parse_include(ctx.args["include"])
-    view = default_view(ctx)
+    view = ctx.default_view()
     return state_json(participants.snapshot(ctx.session, view, known(ctx, pid), ctx.now, sections))
 
 
@@ -165,7 +160,7 @@ def record_event(ctx: Ctx):
     (200, duplicate: true).
     """
     b = ctx.body
-    view = default_view(ctx)
+    view = ctx.default_view()
     user = users.ensure_user(ctx.session, ctx.org_id, participants.check_id(b["participant_id"]),
                              INTERNAL_PLATFORM, ctx.now)
     r = participants.record(ctx.session, view, user, event_type=b["event_type"],
@@ -186,7 +181,7 @@ def claim_reward(ctx: Ctx, pid: str):
     """Spend points on a reward of the catalog. Not enough points or an empty stock answers 409 and
     spends nothing.
     """
-    view = default_view(ctx)
+    view = ctx.default_view()
     user = users.ensure_user(ctx.session, ctx.org_id, pid, INTERNAL_PLATFORM, ctx.now)
     made = catalog.claim(ctx.session, view, user, code=ctx.body["code"], now=ctx.now)
     c = made.claim

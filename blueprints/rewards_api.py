@@ -25,13 +25,6 @@ bp = Blueprint("rewards_api", __name__, url_prefix="/v1")
 route = rewards_dialect.route
 
 
-def default_view(ctx: Ctx) -> campaigns.View:
-    return campaigns.default_view(ctx.session, ctx.org_id)
-
-
-def known_user(ctx: Ctx, user_id: str):
-    """The Rewards API's userId: the account on platform internal (SPEC §1)."""
-    return users.get_user(ctx.session, ctx.org_id, user_id, INTERNAL_PLATFORM)
 
 
 AWARD_BODY = obj(
@@ -52,7 +45,7 @@ def award_points(ctx: Ctx):
     sendPlayLink, a one-time play link is e-mailed and answered in data.playLink.
     """
     b = ctx.body
-    view = default_view(ctx)
+    view = ctx.default_view()
     if b.get("sendPlayLink") and not (b.get("email")):
         raise InvalidInput("email is required when sendPlayLink is true")
     user = users.ensure_user(ctx.session, ctx.org_id, b["userId"], INTERNAL_PLATFORM, ctx.now,
@@ -95,8 +88,7 @@ def campaign_event(ctx: Ctx, slug: str):
         campaign = campaigns.get_campaign_by_slug(ctx.session, ctx.org_id, slug)
     except UnknownCampaign:
         raise NotFound("Campaign not found or not active") from None
-    user = users.find_user(ctx.session, ctx.org_id, b["userId"], INTERNAL_PLATFORM)
-    user = user or users.ensure_user(ctx.session, ctx.org_id, b["userId"], INTERNAL_PLATFORM, ctx.now)
+    user = users.ensure_user(ctx.session, ctx.org_id, b["userId"], INTERNAL_PLATFORM, ctx.now)
     r = awards.campaign_event(ctx.session, campaign, user, event_type=b["eventType"],
                                metadata=b.get("metadata"), now=ctx.now, rng=services().rng)
     data = {"pointsEarned": r.points_earned, "totalPoints": r.total_points, "milestones": r.milestones}
@@ -140,4 +132,4 @@ def redeem_win_code(ctx: Ctx, code: str):
        responses={404: "unknown user"})
 def get_user(ctx: Ctx, user_id: str):
     """A user's balance and profile in the default campaign."""
-    return awards.user_summary(ctx.session, default_view(ctx), known_user(ctx, user_id))
+    return awards.user_summary(ctx.session, ctx.default_view(), ctx.internal_user(user_id))

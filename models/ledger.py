@@ -83,7 +83,7 @@ class CampaignCounter(Base):
 class ScoreBucket(Base):
     """How many ranked users (total > 0) have a total in each bucket.
 
-    Buckets are log-linear (see engine.reads.leaderboard.bucket_of): a user's rank
+    Buckets are log-linear (see engine.ledger.buckets.bucket_of): a user's rank
     is the count of the buckets above theirs plus a short index range inside
     their own, so it costs the same with a thousand users or a million.
     """

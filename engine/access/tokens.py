@@ -41,8 +41,9 @@ def _widget_serializer(secrets: list[str]) -> URLSafeSerializer:
 def make_widget_token(secrets: list[str], org_id: int, user_id: int, generation: int = 0,
                       expires_at: int | None = None) -> str:
     """A token bound to the organization and user, not to a campaign: permanent
-    (claimr's) unless ``expires_at``, valid until the user's tokens are revoked.
-    A permanent token of a never-revoked user is exactly claimr-era's {o, u}."""
+    (as claimr's) unless ``expires_at``, valid until the user's tokens are revoked.
+    Without ``g`` and ``x`` the payload is ``{o, u}``: a permanent token of a user
+    whose tokens were never revoked (generation 0)."""
     payload = {"o": org_id, "u": user_id}
     if generation:
         payload["g"] = generation

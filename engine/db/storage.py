@@ -219,11 +219,6 @@ def _upsert_add_stmt(insert, model, key: tuple[str, ...], column: str):
         index_elements=list(key), set_={column: table.c[column] + stmt.excluded[column]})
 
 
-@functools.cache
-def _select_by_key(model, names: tuple[str, ...]):
-    return select(model).filter_by(**{n: bindparam(n) for n in names})
-
-
 def insert_ignore(session: Session, model, values: dict, conflict_cols: list[str]) -> None:
     """INSERT ... ON CONFLICT DO NOTHING: creating a row two requests race for.
 
@@ -262,23 +257,7 @@ def get_or_insert(session: Session, model, key: dict, defaults: dict):
     if row is not None:
         return row
     insert_ignore(session, model, {**key, **defaults}, list(key))
-    stmt = _select_by_key(model, names)
-    return session.scalars(stmt.execution_options(populate_existing=True), key).one()
+    # Read again whoever inserted it; refresh: a copy the session held is brought up to date.
+    return statements.entity(session, model, statements.first(session, _entity_by_key(model, names), key),
+                             refresh=True)
 
-
-def in_transaction(session: Session, fn, *, write: bool):
-    """``fn()`` in one transaction: committed when it returns, rolled back when
-    it raises, run again after a transient lock failure. ``write``: take
-    SQLite's write lock up front (see ``writing``). For the HTML pages; the
-    JSON dialects get the same from blueprints/_api.py's pipeline."""
-    def attempt():
-        try:
-            out = fn()
-            session.commit()
-            return out
-        except Exception:
-            session.rollback()
-            raise
-
-    with writing(write):
-        return retrying(attempt)

@@ -12,7 +12,7 @@ last commit.
 A writer is in line from its BEGIN IMMEDIATE until its COMMIT, ROLLBACK or
 close (engine.db.storage wires both ends). Waiting is bounded: after
 ``timeout`` the writer goes on unqueued and SQLite's own busy timeout
-decides, as before (so a writer behind a stuck one waits at most twice the
+decides alone (so a writer behind a stuck one waits at most twice the
 busy timeout before "database is locked"). A process that dies drops its
 flock with its files.
 """
@@ -56,7 +56,7 @@ class WriteQueue:
     def _file(self) -> int | None:
         """The lock file's descriptor, or None when it cannot be opened (a
         directory another OS user created it in, say): writers then go
-        unqueued, as before the queue, rather than fail."""
+        unqueued (SQLite's busy timeout alone decides) rather than fail."""
         # Opened per process: a forked worker sharing its parent's open file
         # would share its flock too, and the two would not exclude each other.
         if self._pid != os.getpid():

@@ -50,7 +50,7 @@ ACTION_DEFAULTS: dict[str, Any] = {
 
 @lru_cache(maxsize=1)
 def load_schema() -> dict:
-    """The campaign JSON Schema (``engine/campaign.schema.json``), read once.
+    """The campaign JSON Schema (``engine/definitions/campaign.schema.json``), read once.
 
     The dict is shared between callers: treat it as read-only.
     """

@@ -20,7 +20,6 @@ from engine.run.settling import milestone_status
 from engine.db.storage import insert_ignore
 from engine.run.tasks import Run
 from engine.access import playlinks, users
-from engine.definitions.branding import brand_of
 from engine.outbox import mail
 from engine.outbox.mail import Mailer, PendingMail
 
@@ -155,11 +154,10 @@ def offer_play_link(session: Session, secrets: list[str], view: View, user: User
     url = playlinks.url_of(public_url, issued.token)
     message = None
     try:
-        message = mail.play_link_message(
-            to=to, brand=brand_of(view.definition), name=users.display_name(user),
+        message = _play_link_message(
+            view, mailer, to=to, name=users.display_name(user),
             balance=ledger.get_balances(session, view.campaign.id, user.id, view.env).total,
-            link=url, expires_at=issued.expires_at, now=now, template=view.definition.get("email"),
-            sender=mailer.sender, sender_domain=mailer.sender_domain)
+            link=url, expires_at=issued.expires_at, now=now)
     except Exception:
         log.exception("could not build the e-mail for play link %s", issued.link.id)
     return PlayLinkOffer(url, issued.expires_at, PendingMail(message, mailer, now))
@@ -167,7 +165,11 @@ def offer_play_link(session: Session, secrets: list[str], view: View, user: User
 
 def sample_play_link_message(view: View, *, to: str, public_url: str, now: datetime, mailer: Mailer):
     """The campaign's play-link e-mail filled with example values (previews, test sends)."""
-    return mail.play_link_message(
-        to=to, brand=brand_of(view.definition), name="Jane Example", balance=1200,
-        link=playlinks.url_of(public_url, "example"), expires_at=now, now=now,
-        template=view.definition.get("email"), sender=mailer.sender)
+    return _play_link_message(view, mailer, to=to, name="Jane Example", balance=1200,
+                              link=playlinks.url_of(public_url, "example"), expires_at=now, now=now)
+
+
+def _play_link_message(view: View, mailer: Mailer, **values):
+    """The campaign's play-link e-mail: its template and brand, the mailer's sender."""
+    return mail.play_link_message(brand=view.compiled.brand, template=view.definition.get("email"),
+                                  sender=mailer.sender, sender_domain=mailer.sender_domain, **values)

@@ -1,5 +1,5 @@
-"""Campaign mechanics fed by events: points per event type, milestones, and
-the instant-win trigger (SPEC §2 `mechanics`)."""
+"""Campaign mechanics fed by events: points per event type and the instant-win
+trigger (SPEC §2 `mechanics`); milestones are settled with the run (run/settling.py)."""
 from __future__ import annotations
 
 import math

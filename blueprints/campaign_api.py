@@ -531,15 +531,11 @@ def register_hook(ctx: Ctx):
     `whsec_` secret is what the standardwebhooks libraries expect).
     """
     b = ctx.body
-    allow_private = current_settings().webhook_allow_private
-    webhooks.check_uri(b["uri"], allow_private)
-    generated = "secret" not in b
-    secret = webhooks.generate_secret() if generated else b["secret"]
-    webhooks.register(ctx.session, ctx.org_id, scope=b["scope"], hook_id=b["hook_id"], uri=b["uri"],
-                      secret=secret, pids=b.get("pids") or [], now=ctx.now,
-                      allow_private=allow_private, uri_checked=True)
+    hook = webhooks.register(ctx.session, ctx.org_id, scope=b["scope"], hook_id=b["hook_id"], uri=b["uri"],
+                             secret=b.get("secret"), pids=b.get("pids") or [], now=ctx.now,
+                             allow_private=current_settings().webhook_allow_private)
     # A generated secret is answered here only: store it to verify the deliveries.
-    return {"secret": secret} if generated else {}
+    return {} if "secret" in b else {"secret": hook.secret}
 
 
 @route(bp, "/hook", "DELETE", summary="Unregister a webhook: deliveries stop", body=UNHOOK_BODY)

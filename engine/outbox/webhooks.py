@@ -137,18 +137,24 @@ def check_uri(uri: str, allow_private: bool) -> list[str]:
 
 # -- subscriptions ------------------------------------------------------------------
 
-def register(session: Session, org_id: int, *, scope: str, hook_id: str, uri: str, secret: str,
-             pids: list[str], now: datetime, allow_private: bool, uri_checked: bool = False) -> Hook:
-    """Create or update (same scope and hook_id) a subscription; it is active again."""
+def register(session: Session, org_id: int, *, scope: str, hook_id: str, uri: str, secret: str | None,
+             pids: list[str], now: datetime, allow_private: bool) -> Hook:
+    """Create or update (same scope and hook_id) a subscription; it is active again.
+
+    The URI is checked first: resolving its host can take seconds, and no
+    lock is held yet. Without a ``secret`` a ``whsec_`` one is generated
+    (``hook.secret``; the caller shows it once).
+    """
+    check_uri(uri, allow_private)
     if scope not in SCOPES:
         raise InvalidInput(f"scope must be one of: {', '.join(SCOPES)}")
-    if secret.startswith("whsec_"):
+    if secret is None:
+        secret = generate_secret()
+    elif secret.startswith("whsec_"):
         try:
             base64.b64decode(secret[len("whsec_"):], validate=True)
         except ValueError:
             raise InvalidInput("a whsec_ secret must be base64 after the prefix") from None
-    if not uri_checked:  # callers that resolve DNS before taking a lock pass True
-        check_uri(uri, allow_private)
     hook = session.scalars(select(Hook).where(Hook.org_id == org_id, Hook.scope == scope,
                                               Hook.hook_id == hook_id).with_for_update()).one_or_none()
     if hook is None:

@@ -23,7 +23,7 @@ from models import Campaign, Hook, Message, User
 
 from engine.db import statements
 from engine.clock import iso
-from engine.errors import InvalidInput, NotFound
+from engine.errors import InvalidInput, NotFound, Unauthorized
 
 SCOPES = ("user_activity",)
 TYPES = ("task.completed", "quest.completed", "points.rewarded", "points.withdrawn",
@@ -256,3 +256,21 @@ def signature(secret: str, msg_id: str, timestamp: int, body: str) -> str:
 
 def list_hooks(session: Session, org_id: int) -> list[Hook]:
     return list(session.scalars(select(Hook).where(Hook.org_id == org_id).order_by(Hook.id)))
+
+
+# What the Standard Webhooks libraries allow between webhook-timestamp and now.
+SIGNATURE_TOLERANCE = 300  # seconds
+
+
+def verify(secret: str, msg_id: str, stamp: str, body: str, signatures: str, now_ts: float) -> None:
+    """Check a delivery as a receiver would (Standard Webhooks): a webhook-id, a
+    webhook-timestamp within SIGNATURE_TOLERANCE of ``now_ts`` (wall-clock unix
+    seconds, as the worker stamps them), and one of the space-separated
+    ``v1,`` signatures matching. Unauthorized otherwise."""
+    if not msg_id or not stamp.isdigit():
+        raise Unauthorized("not a signed delivery")
+    if abs(now_ts - int(stamp)) > SIGNATURE_TOLERANCE:
+        raise Unauthorized("webhook-timestamp too far from now")
+    expected = signature(secret, msg_id, int(stamp), body)
+    if not any(hmac.compare_digest(expected, given) for given in signatures.split()):
+        raise Unauthorized("bad signature")

@@ -4,7 +4,7 @@ from __future__ import annotations
 import ipaddress
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, tuple_
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -167,9 +167,9 @@ def clean_up(session: Session, now: datetime, limit: int = CLEANUP_BATCH) -> int
     """
     keys = session.execute(select(LoginThrottle.client, LoginThrottle.email).where(_stale(now))
                            .limit(limit).with_for_update(skip_locked=True)).all()
-    for client, email in keys:
-        session.execute(delete(LoginThrottle).where(LoginThrottle.client == client,
-                                                    LoginThrottle.email == email, _stale(now)))
+    if keys:  # one statement; the rows are locked and stale
+        session.execute(delete(LoginThrottle).where(
+            tuple_(LoginThrottle.client, LoginThrottle.email).in_([tuple(k) for k in keys])))
     return len(keys)
 
 

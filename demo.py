@@ -17,11 +17,11 @@ import os
 from dataclasses import asdict, dataclass
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from markupsafe import escape
 
 from engine.clock import MovableClock
+from settings import origin_of
 
 EXAMPLES = Path(__file__).parent / "examples"
 DEMO_ORG = "demo"
@@ -60,13 +60,6 @@ def write_state(instance_path: str | Path, state: DemoState) -> None:
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         json.dump(asdict(state), fh, indent=2)
     os.replace(tmp, path)
-
-
-def origin_of(url: str) -> str | None:
-    parts = urlsplit(url or "")
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        return None
-    return f"{parts.scheme}://{parts.netloc}"
 
 
 def example_campaigns(public_url: str) -> list[dict]:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Mapping
+from urllib.parse import urlsplit
 
 from flask import current_app, request
 
@@ -71,6 +72,11 @@ class Settings:
         """PUBLIC_URL, or the URL of the request being served when it is unset."""
         return self.public_url or request.host_url.rstrip("/")
 
+    def public_origin(self) -> str | None:
+        """The scheme and host of base_url(), as browsers compare origins; None
+        when it is no http(s) URL."""
+        return origin_of(self.base_url())
+
     def mailer(self) -> mail.Mailer:
         return mail.Mailer(outbox=self.outbox, smtp_host=self.smtp_host, smtp_port=self.smtp_port,
                            smtp_user=self.smtp_user, smtp_password=self.smtp_password,
@@ -102,3 +108,11 @@ def services() -> Services:
 
 def current_settings() -> Settings:
     return services().settings
+
+
+def origin_of(url: str) -> str | None:
+    """``scheme://host[:port]`` of an http(s) URL, or None."""
+    parts = urlsplit(url or "")
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return None
+    return f"{parts.scheme}://{parts.netloc}"

@@ -21,7 +21,6 @@ import secrets
 
 from flask import Flask, Response, g, request
 
-from demo import origin_of
 from settings import current_settings
 
 PAGE_KINDS = ("widget", "play", "dashboard")  # blueprints whose templates carry nonces
@@ -99,7 +98,7 @@ def _site(resp: Response) -> None:
     elif request.endpoint == "site.demo_page":
         # embed.js and the widget's frame come from PUBLIC_URL, which may be
         # another origin than the one the browser used to open this page.
-        origin = origin_of(current_settings().base_url())
+        origin = current_settings().public_origin()
         own = f" {origin}" if origin else ""
         extra = f"frame-src 'self'{own}; "
     resp.headers["Content-Security-Policy"] = SITE_CSP.format(own=own, extra=extra)

@@ -86,7 +86,13 @@ def send(hook: Hook, message: Message, settings: Settings) -> Result:
     except InvalidInput as exc:
         return Result(None, 0, f"refused: {exc.message}", None)
     parts = urlsplit(hook.uri)
-    conn_cls = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+    https = parts.scheme == "https"
+    if addresses:
+        # Connect to the addresses just checked, not to a fresh DNS answer (rebinding);
+        # the Host header and TLS (SNI, certificate) still use the name.
+        conn_cls = PinnedHTTPSConnection if https else PinnedHTTPConnection
+    else:
+        conn_cls = http.client.HTTPSConnection if https else http.client.HTTPConnection
     ts = int(settings.wall_clock())
     headers = {
         "content-type": "application/json",
@@ -97,10 +103,7 @@ def send(hook: Hook, message: Message, settings: Settings) -> Result:
     }
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     conn = conn_cls(parts.hostname, parts.port, timeout=TIMEOUT_S)
-    if addresses:
-        # Connect to the addresses just checked, not to a fresh DNS answer (rebinding);
-        # the Host header and TLS (SNI, certificate) still use the name.
-        conn._create_connection = _pinned(addresses)
+    conn.addresses = addresses
     try:
         conn.request("POST", path, body=message.body.encode("utf-8"), headers=headers)
         resp = conn.getresponse()
@@ -112,16 +115,27 @@ def send(hook: Hook, message: Message, settings: Settings) -> Result:
         conn.close()
 
 
-def _pinned(addresses: list[str]):
-    def create_connection(address, timeout=None, source_address=None):
-        port, last = address[1], None
-        for host in addresses:
+class PinnedHTTPConnection(http.client.HTTPConnection):
+    """connect() dials ``addresses`` (set before the request) in turn instead of
+    resolving the host again. HTTPSConnection.connect calls this connect() before
+    it wraps the socket in TLS, so the pinned HTTPS connection below inherits it."""
+
+    addresses: list[str] = []
+
+    def connect(self):
+        last = OSError(f"no address to connect to for {self.host}")
+        for address in self.addresses:
             try:
-                return socket.create_connection((host, port), timeout, source_address)
+                self.sock = socket.create_connection((address, self.port), self.timeout, self.source_address)
+                self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                return
             except OSError as exc:
                 last = exc
         raise last
-    return create_connection
+
+
+class PinnedHTTPSConnection(http.client.HTTPSConnection, PinnedHTTPConnection):
+    """TLS to the name (SNI, certificate) over a connection to a pinned address."""
 
 
 def _ms(started: float) -> int:

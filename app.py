@@ -38,9 +38,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         # No pool_pre_ping on SQLite: a file connection cannot go stale, and
         # the ping would be one more statement per transaction. PostgreSQL sets it below.
         SQLALCHEMY_ENGINE_OPTIONS={},
-        SMTP_PORT="25",
         PUBLIC_URL="http://127.0.0.1:5000",
-        WEBHOOK_ALLOW_PRIVATE="0",
         SECRET_KEY_FALLBACKS=[],
     )
     for name in ENV_SETTINGS:

@@ -26,7 +26,6 @@ from engine.outbox import mail
 
 @dataclass(frozen=True)
 class Settings:
-    database_url: str
     secret_key: str
     secret_key_fallbacks: tuple[str, ...]
     public_url: str  # empty: the URL the request came in on
@@ -46,7 +45,6 @@ class Settings:
     @classmethod
     def from_config(cls, config: Mapping, instance_path: str) -> "Settings":
         return cls(
-            database_url=config["SQLALCHEMY_DATABASE_URI"],
             secret_key=config["SECRET_KEY"],
             secret_key_fallbacks=tuple(config.get("SECRET_KEY_FALLBACKS") or ()),
             public_url=str(config.get("PUBLIC_URL") or "").rstrip("/"),

@@ -16,6 +16,7 @@ import shlex
 from flask import Blueprint, current_app, jsonify
 
 from engine.definitions import load_schema
+from settings import current_settings
 
 from ._api import ROUTES, RouteSpec
 
@@ -177,7 +178,7 @@ def statuses(spec: RouteSpec, methods_of_path: set[str]) -> dict[str, str]:
     if spec.method != "GET" or spec.body is not None:
         out.setdefault("409", "conflict, e.g. with a concurrent request doing the same; retry it")
     if spec.body is not None:
-        out.setdefault("413", "request body larger than the limit (1 MiB)")
+        out.setdefault("413", f"request body larger than the limit ({current_settings().max_content_length} bytes)")
     if spec.method == "POST":
         out.setdefault("422", "Idempotency-Key reused with a different request")
     if methods_of_path != {"GET", "POST", "PUT", "PATCH", "DELETE"}:

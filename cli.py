@@ -19,9 +19,6 @@ from engine.errors import EngineError
 from extensions import db
 from settings import current_settings, services
 
-DEMO_ORG = demo_setup.DEMO_ORG
-DEMO_OPERATOR = demo_setup.DEMO_OPERATOR
-DEMO_PLAYER = demo_setup.DEMO_PLAYER
 
 org_cli = AppGroup("org", help="Organizations.")
 key_cli = AppGroup("key", help="API keys.")
@@ -130,7 +127,7 @@ def demo(reset):
     base = settings.public_url
     kept = demo_setup.read_state(app.instance_path)
     try:
-        org = organizations.ensure_organization(db.session, DEMO_ORG, _now())
+        org = organizations.ensure_organization(db.session, demo_setup.DEMO_ORG, _now())
         for doc in demo_setup.example_campaigns(base):
             campaign = push(org.name, doc, publish=True)
             click.echo(f"campaign {campaign.pid} published (version {campaign.version})", err=True)
@@ -147,9 +144,9 @@ def demo(reset):
                 hook_secret=kept.hook_secret if keep else webhooks.generate_secret(),
                 # The activity lives in the database that knew the key.
                 seeded=bool(kept and kept.seeded and identity is not None))
-        player = users.ensure_user(db.session, org.id, DEMO_PLAYER, users.INTERNAL_PLATFORM, _now(),
+        player = users.ensure_user(db.session, org.id, demo_setup.DEMO_PLAYER, users.INTERNAL_PLATFORM, _now(),
                                    name="Demo Player")
-        operators.ensure_operator(db.session, org.id, DEMO_OPERATOR, state.password, _now())
+        operators.ensure_operator(db.session, org.id, demo_setup.DEMO_OPERATOR, state.password, _now())
         db.session.flush()
     except EngineError as exc:
         _fail(exc)
@@ -175,10 +172,10 @@ def demo(reset):
     click.echo(f"organization: {org.name} (id {org.id})", err=True)
     token = tokens.make_widget_token(settings.signing_secrets, org.id, player.id)
     click.echo(f"landing page: {base}/   API reference: {base}/docs   demo page: {base}/demo", err=True)
-    click.echo(f"widget preview (user {DEMO_PLAYER}): {base}/widget/summer_games?user_token={token}",
-               err=True)
-    click.echo(f"                                   {base}/widget/default?user_token={token}", err=True)
-    click.echo(f"dashboard: {base}/dashboard/login  e-mail {DEMO_OPERATOR}  password {state.password}",
+    click.echo(f"widget preview (user {demo_setup.DEMO_PLAYER}): "
+               f"{base}/widget/{demo_setup.DEMO_CAMPAIGN}?user_token={token}", err=True)
+    click.echo(f"{'':35}{base}/widget/default?user_token={token}", err=True)
+    click.echo(f"dashboard: {base}/dashboard/login  e-mail {demo_setup.DEMO_OPERATOR}  password {state.password}",
                err=True)
     click.echo(f"embed snippet: {demo_setup.embed_snippet(base, token)}", err=True)
     click.echo(f"(kept in {demo_setup.state_path(app.instance_path)}; flask demo --reset makes new ones)",
